@@ -1,0 +1,50 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each creates .venv first.
+SHELL := /bin/bash
+VENV  ?= .venv
+BIN   := $(VENV)/bin
+PY    := $(BIN)/python
+export OMP_NUM_THREADS ?= 1
+export MPLBACKEND := Agg
+export NO_ALBUMENTATIONS_UPDATE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install install-dev docs clean-venv
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# Stamp files: reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## The main job: data check and the classical baseline (the full study comes with `wbc_run`).
+run: install
+	$(BIN)/wbc_check_data
+	$(BIN)/wbc_eval_seg --method otsu --split test
+	$(BIN)/wbc_eval_seg --method otsu --split test --opening 5
+
+## Every test: notebooks clean and in sync with the library, notebook tests, then pytest.
+test: install-dev
+	@before=$$(git status --porcelain; git diff | md5sum); \
+	$(BIN)/nbdev-clean; \
+	after=$$(git status --porcelain; git diff | md5sum); \
+	if [ "$$before" != "$$after" ]; then echo "nbdev-clean changed files: run nbdev-clean and commit"; git status --short; exit 1; fi
+	@before=$$(git status --porcelain; git diff | md5sum); \
+	$(BIN)/nbdev-export; \
+	after=$$(git status --porcelain; git diff | md5sum); \
+	if [ "$$before" != "$$after" ]; then echo "nbdev-export changed files: the library is out of sync with the notebooks"; git status --short; exit 1; fi
+	@big=$$(find nbs -name '*.ipynb' -size +300k); if [ -n "$$big" ]; then echo "notebooks over 300 KB: $$big"; exit 1; fi
+	$(BIN)/nbdev-test --n-workers 2 --timing
+	$(BIN)/python -m pytest -q tests
+
+## Docs: the real site needs Quarto (`nbdev-docs`); without it, tests/test_docs.py renders the processed notebooks.
+docs: install-dev
+	$(BIN)/nbdev-docs
