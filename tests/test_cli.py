@@ -1,0 +1,52 @@
+"""The console scripts as a user runs them: separate processes, exit codes, stdout/stderr."""
+import json, os, subprocess, sys
+from pathlib import Path
+import pytest
+from wbc_nb.core import data_root
+from wbc_nb.synth import synth_seg_folder
+
+BIN = Path(sys.executable).parent
+ENV = {**os.environ, 'NO_ALBUMENTATIONS_UPDATE': '1', 'MPLBACKEND': 'Agg'}
+REAL = data_root()
+has_seg = (REAL/'segmentation_WBC').is_dir()
+
+def run(*args, cwd=None):
+    return subprocess.run([str(BIN/args[0]), *args[1:]], capture_output=True, text=True, env=ENV, cwd=cwd, timeout=600)
+
+def test_eval_seg_synthetic_json(tmp_path):
+    synth_seg_folder(tmp_path, n=6)
+    r = run('wbc_eval_seg', '--method', 'otsu', '--data', str(tmp_path), '--split', 'all', '--json')
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert set(res) == {'dataset1', 'dataset2', 'overall'}
+    assert set(res['overall']) == {'nucleus_dice', 'nucleus_iou', 'nucleus_precision', 'nucleus_recall', 'cell_dice', 'cell_iou', 'n_images'}
+
+@pytest.mark.parametrize('args', [
+    ('wbc_eval_seg', '--method', 'otsu', '--data', '/no/such/folder'),
+    ('wbc_eval_seg', '--method', 'nope'),
+    ('wbc_eval_seg',),
+    ('wbc_check_data', '--data', '/no/such/folder'),
+])
+def test_bad_arguments_one_line(args):
+    r = run(*args)
+    assert r.returncode == 2
+    assert r.stderr.count('\n') == 1 and r.stderr.startswith(f'{args[0]}: error:'), r.stderr
+    assert 'Traceback' not in r.stderr
+
+@pytest.mark.skipif(not has_seg, reason='segmentation_WBC not found under the data root')
+def test_otsu_on_real_data_meets_the_bar():
+    r = run('wbc_eval_seg', '--method', 'otsu', '--split', 'all', '--json')
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res['dataset1']['n_images'] == 300 and res['dataset2']['n_images'] == 100
+    assert res['dataset1']['nucleus_dice'] >= 0.90 and res['dataset2']['nucleus_dice'] >= 0.92, res
+
+@pytest.mark.skipif(not has_seg, reason='data not found under the data root')
+def test_check_data_on_the_mirror_finds_the_known_defects():
+    r = run('wbc_check_data', '--json')
+    assert r.returncode == 0, r.stderr
+    res = {s['dataset']: s for s in json.loads(r.stdout)}
+    assert res['segmentation_WBC']['problems'] == {'mask values': 5}
+    apl = res['DeepAPL']
+    assert apl['problems'].get('truncated') == 3 and apl['conflicting_duplicate_sets'] == 6
+    assert apl['n_patients'] == 82
