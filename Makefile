@@ -1,5 +1,8 @@
 # Two commands on a fresh machine: `make run` and `make test`. Each creates .venv first.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip warns once per package about this machine's local index folders; hide only that line
+QUIET := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 VENV  ?= .venv
 BIN   := $(VENV)/bin
 PY    := $(BIN)/python
@@ -15,11 +18,11 @@ $(PY):
 
 # Stamp files: reinstall only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q -e . $(QUIET)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e ".[dev]"
+	$(PY) -m pip install -q -e ".[dev]" $(QUIET)
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
