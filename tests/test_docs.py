@@ -35,22 +35,3 @@ def test_readme_is_generated_from_index(proc):
 def test_notebooks_are_small():
     big = [p.name for p in (ROOT/'nbs').glob('*.ipynb') if p.stat().st_size > 300_000]
     assert not big, f'notebooks over 300 KB: {big}'
-
-def _mixed_import_cells(fn:Path):
-    "Cells the docs build would run on their own (they import) although they hold other code too."
-    import ast
-    out = []
-    for i, c in enumerate(json.loads(fn.read_text())['cells']):
-        src = ''.join(c['source'])
-        if c['cell_type'] != 'code' or re.search(r'^#\|\s*(export|exporti|exports|eval:\s*false)', src, re.M): continue
-        try: tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.startswith(('%', '!'))))
-        except SyntaxError: continue
-        if any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree)) and \
-           any(not isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body): out.append(i)
-    return out
-
-@pytest.mark.parametrize('name', _notebooks())
-def test_imports_stand_alone(name):
-    "nbdev's docs build executes every cell that imports, without the cells above it: keep imports in import-only cells."
-    bad = _mixed_import_cells(ROOT/'nbs'/f'{name}.ipynb')
-    assert not bad, f'{name}: cells {bad} mix imports with other code (move the imports to the import cell at the top)'
