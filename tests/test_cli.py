@@ -50,3 +50,21 @@ def test_check_data_on_the_mirror_finds_the_known_defects():
     apl = res['DeepAPL']
     assert apl['problems'].get('truncated') == 3 and apl['conflicting_duplicate_sets'] == 6
     assert apl['n_patients'] == 82
+
+def test_predict_folder_then_refuses_to_overwrite(tmp_path):
+    "wbc_predict as a user runs it: outputs per image, a bad file reported and skipped (exit 1), no silent overwrite."
+    import cv2
+    from wbc_nb.synth import synth_field
+    src = tmp_path/'in'; src.mkdir()
+    for i in range(2): cv2.imwrite(str(src/f'f{i}.png'), synth_field(96, 96, n_cells=2, seed=i)[0][..., ::-1])
+    (src/'notes.jpg').write_text('not a picture')
+    out = tmp_path/'out'
+    r = run('wbc_predict', str(src), '--out', str(out), '--json')
+    assert r.returncode == 1, r.stderr              # one bad file: reported, the rest processed
+    assert 'notes.jpg' in r.stderr and 'Traceback' not in r.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert {'f0_mask.png', 'f0_overlay.png', 'f1_mask.png', 'f1_overlay.png', 'cells.csv', 'summary.json'} <= set(names)
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    r2 = run('wbc_predict', str(src/'f0.png'), '--out', str(out))
+    assert r2.returncode == 2 and r2.stderr.count('\n') == 1, r2.stderr
+    assert before == {p.name: p.stat().st_mtime_ns for p in out.iterdir()}   # nothing touched
