@@ -26,6 +26,10 @@ def test_eval_seg_synthetic_json(tmp_path):
     ('wbc_eval_seg', '--method', 'nope'),
     ('wbc_eval_seg',),
     ('wbc_check_data', '--data', '/no/such/folder'),
+    ('wbc_train_seg',),
+    ('wbc_train_cls', '--task', 'cats', '--out', '/tmp/never_written'),
+    ('wbc_eval_cls',),
+    ('wbc_eval_cls', '--model', '/no/such/model'),
 ])
 def test_bad_arguments_one_line(args):
     r = run(*args)
