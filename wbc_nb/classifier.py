@@ -19,7 +19,7 @@ from fastai.vision.all import Learner, Callback, DataLoaders, Metric, Module, se
 from fastai.data.load import DataLoader
 from sklearn.metrics import balanced_accuracy_score
 import wbc_nb
-from .core import read_image, ImageReadError
+from .core import read_image, ImageReadError, FileProblemError, sha256_file
 from .data import CLASSES, TALEQANI_LABELS
 from .unet import light_encoder
 from .morphology import mask_instances
@@ -373,17 +373,8 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
 CLS_FORMAT, CLS_FORMAT_VERSION = 'wbc_nb.classifier', 1
 CLS_WEIGHTS, CLS_META = 'classifier.safetensors', 'classifier.json'
 
-class ClassifierFileError(ValueError):
+class ClassifierFileError(FileProblemError):
     "A classifier model file that cannot be used; the message names the file and the problem."
-    def __init__(self, path, problem):
-        self.path, self.problem = str(path), problem
-        super().__init__(f"{path}: {problem}")
-
-def _sha256(path)->str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
 
 def _jsonable(o):
     if hasattr(o, 'item'): return o.item()
@@ -406,7 +397,7 @@ def save_classifier(clf:Classifier, # a trained `Classifier`
     out = dict(format=CLS_FORMAT, format_version=CLS_FORMAT_VERSION, **{**clf.meta, **(meta or {})}, model=model.cls_config)
     out.update(versions=dict(wbc_nb=getattr(wbc_nb, '__version__', '?'), torch=torch.__version__, fastai=fastai.__version__,
                              numpy=np.__version__, python=platform.python_version()),
-               weights=dict(file=CLS_WEIGHTS, sha256=_sha256(path/CLS_WEIGHTS), n_tensors=len(sd)))
+               weights=dict(file=CLS_WEIGHTS, sha256=sha256_file(path/CLS_WEIGHTS), n_tensors=len(sd)))
     (path/CLS_META).write_text(json.dumps(out, indent=1, default=_jsonable))
     return path
 
@@ -436,7 +427,7 @@ def load_classifier(path:str|Path, # folder written by `save_classifier` (or its
     meta = _read_cls_meta(mp)
     if not wp.is_file(): raise ClassifierFileError(wp, "file not found")
     want = meta.get('weights', {}).get('sha256')
-    if want and _sha256(wp) != want:
+    if want and sha256_file(wp) != want:
         raise ClassifierFileError(wp, "checksum differs from classifier.json (the file is corrupted, truncated or from another model)")
     try: sd = load_file(str(wp))
     except Exception as e: raise ClassifierFileError(wp, f"not a readable safetensors file ({type(e).__name__}: {e})") from None

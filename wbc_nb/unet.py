@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from fastai.vision.all import (Learner, Metric, Callback, TrackerCallback, EarlyStoppingCallback, DynamicUnet,
                                ConvLayer, ResBlock, create_body, Module, imagenet_stats, set_seed)
 import wbc_nb
-from .core import SEG_CLASSES
+from .core import SEG_CLASSES, FileProblemError, sha256_file
 from .preprocess import preprocess, resize_pair, to_original, seg_arrays, seg_dls, seg_augs
 from .morphology import open_mask
 
@@ -304,23 +304,14 @@ class Segmenter:
 SEG_FORMAT, SEG_FORMAT_VERSION = 'wbc_nb.segmenter', 1
 WEIGHTS_FILE, META_FILE = 'segmenter.safetensors', 'segmenter.json'
 
-class SegmenterFileError(ValueError):
+class SegmenterFileError(FileProblemError):
     "A segmenter model file that cannot be used; the message names the file and the problem."
-    def __init__(self, path, problem):
-        self.path, self.problem = str(path), problem
-        super().__init__(f"{path}: {problem}")
 
 def _versions()->dict:
     import fastai, torchvision, albumentations
     return dict(wbc_nb=getattr(wbc_nb, '__version__', '?'), torch=torch.__version__, torchvision=torchvision.__version__,
                 fastai=fastai.__version__, albumentations=albumentations.__version__, numpy=np.__version__,
                 opencv=cv2.__version__, python=platform.python_version())
-
-def _sha256(path)->str:
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''): h.update(b)
-    return h.hexdigest()
 
 # %% ../nbs/06_unet.ipynb #6bdc0401
 def save_segmenter(learn, # a fastai `Learner`, a `Segmenter` or a `seg_model` network
@@ -339,7 +330,7 @@ def save_segmenter(learn, # a fastai `Learner`, a `Segmenter` or a `seg_model` n
     out = dict(format=SEG_FORMAT, format_version=SEG_FORMAT_VERSION, **{**base, **(meta or {}), **model.seg_config})
     out.setdefault('classes', list(SEG_CLASSES))
     out.setdefault('preprocessing', dict(mode='rgb', clip=2.0, tile=8, resize='square', stats=[list(s) for s in imagenet_stats]))
-    out.update(versions=_versions(), weights=dict(file=WEIGHTS_FILE, sha256=_sha256(path/WEIGHTS_FILE), n_tensors=len(sd)))
+    out.update(versions=_versions(), weights=dict(file=WEIGHTS_FILE, sha256=sha256_file(path/WEIGHTS_FILE), n_tensors=len(sd)))
     (path/META_FILE).write_text(json.dumps(out, indent=1, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))
     return path
 
@@ -368,7 +359,7 @@ def load_segmenter(path:str|Path, # folder written by `save_segmenter` (or its s
     meta = _read_meta(mp)
     if not wp.is_file(): raise SegmenterFileError(wp, "file not found")
     want = meta.get('weights', {}).get('sha256')
-    if want and _sha256(wp) != want:
+    if want and sha256_file(wp) != want:
         raise SegmenterFileError(wp, "checksum differs from segmenter.json (the file is corrupted, truncated or from another model)")
     try: sd = load_file(str(wp))
     except Exception as e: raise SegmenterFileError(wp, f"not a readable safetensors file ({type(e).__name__}: {e})") from None
