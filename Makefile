@@ -28,11 +28,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## The main job: data check and the classical baseline (the full study comes with `wbc_run`).
+## The main job: the whole study (data check, U-Net vs baseline, classifiers, pipeline), written to runs/<time>/report.html.
+## Pass options through ARGS, e.g. `make run ARGS="--reuse runs/2026-11-27_0912"`.
 run: install
-	$(BIN)/wbc_check_data
-	$(BIN)/wbc_eval_seg --method otsu --split test
-	$(BIN)/wbc_eval_seg --method otsu --split test --opening 5
+	$(BIN)/wbc_run $(ARGS)
 
 ## Debian's Chromium for the browser test (no browser download); skipped with a note where apt is not ours to use.
 browser:

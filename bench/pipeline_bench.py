@@ -99,7 +99,8 @@ def child(a):
     import numpy as np, torch
     torch.set_num_threads(a.threads)
     from wbc_nb.core import read_image
-    from wbc_nb.pipeline import WBCPipeline, predict_files, write_image_files
+    from wbc_nb.pipeline import WBCPipeline
+    from wbc_nb.predict import predict_files, write_image_files
     use_seg, use_cls = CONFIGS[a.config]
     d2 = Path(a.d2)
     t0 = time.perf_counter()

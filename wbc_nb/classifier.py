@@ -6,7 +6,7 @@ Docs: https://wbc-nb.github.io/wbc_nb/classifier.html.md"""
 
 # %% ../nbs/08_classifier.ipynb #739a14f6
 from __future__ import annotations
-import json, hashlib, time, platform, warnings, contextlib
+import time, warnings, contextlib
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -14,12 +14,10 @@ import cv2
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import fastai
 from fastai.vision.all import Learner, Callback, DataLoaders, Metric, Module, set_seed
 from fastai.data.load import DataLoader
 from sklearn.metrics import balanced_accuracy_score
-import wbc_nb
-from .core import read_image, ImageReadError, FileProblemError, sha256_file
+from .core import read_image, ImageReadError, FileProblemError, save_model, read_model_meta, load_state
 from .data import CLASSES, TALEQANI_LABELS
 from .unet import light_encoder
 from .morphology import mask_instances
@@ -376,70 +374,26 @@ CLS_WEIGHTS, CLS_META = 'classifier.safetensors', 'classifier.json'
 class ClassifierFileError(FileProblemError):
     "A classifier model file that cannot be used; the message names the file and the problem."
 
-def _jsonable(o):
-    if hasattr(o, 'item'): return o.item()
-    if hasattr(o, 'tolist'): return o.tolist()
-    return str(o)
-
 # %% ../nbs/08_classifier.ipynb #96f794fa
 def save_classifier(clf:Classifier, # a trained `Classifier`
                     path:str|Path, # folder to write `classifier.safetensors` and `classifier.json` into (created)
                     meta:dict|None=None, # extra description merged into the JSON (data, metrics, ...)
                    )->Path:
     "Write the network's weights (safetensors) and its recipe (JSON) into folder `path`; return the folder."
-    from safetensors.torch import save_file
     model = clf.model
     if not hasattr(model, 'cls_config'): raise ValueError("save_classifier: the model has no `cls_config`; build it with `cls_model`")
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    sd = {k: v.detach().float().cpu().contiguous() if v.is_floating_point() else v.detach().cpu().contiguous()
-          for k, v in model.state_dict().items()}
-    save_file(sd, str(path/CLS_WEIGHTS), metadata=dict(format=CLS_FORMAT, format_version=str(CLS_FORMAT_VERSION)))
-    out = dict(format=CLS_FORMAT, format_version=CLS_FORMAT_VERSION, **{**clf.meta, **(meta or {})}, model=model.cls_config)
-    out.update(versions=dict(wbc_nb=getattr(wbc_nb, '__version__', '?'), torch=torch.__version__, fastai=fastai.__version__,
-                             numpy=np.__version__, python=platform.python_version()),
-               weights=dict(file=CLS_WEIGHTS, sha256=sha256_file(path/CLS_WEIGHTS), n_tensors=len(sd)))
-    (path/CLS_META).write_text(json.dumps(out, indent=1, default=_jsonable))
-    return path
+    return save_model(model, path, {**clf.meta, **(meta or {}), 'model': model.cls_config}, CLS_META, CLS_WEIGHTS, CLS_FORMAT, CLS_FORMAT_VERSION)
 
 # %% ../nbs/08_classifier.ipynb #7a102be2
-def _read_cls_meta(p:Path)->dict:
-    if not p.is_file(): raise ClassifierFileError(p, "file not found (a classifier folder holds classifier.json and classifier.safetensors)")
-    try: meta = json.loads(p.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e: raise ClassifierFileError(p, f"not valid JSON ({e})") from None
-    if not isinstance(meta, dict) or meta.get('format') != CLS_FORMAT:
-        raise ClassifierFileError(p, f"not a wbc_nb classifier description (format is {meta.get('format') if isinstance(meta, dict) else None!r})")
-    if meta.get('format_version') != CLS_FORMAT_VERSION:
-        raise ClassifierFileError(p, f"format version {meta.get('format_version')!r}, this wbc_nb reads version {CLS_FORMAT_VERSION}")
-    for k in ('classes', 'size', 'frac', 'model'):
-        if k not in meta: raise ClassifierFileError(p, f"missing key {k!r}")
-    if meta['model'].get('n_out') != len(meta['classes']):
-        raise ClassifierFileError(p, f"{len(meta['classes'])} classes but the network has {meta['model'].get('n_out')} outputs")
-    return meta
-
 def load_classifier(path:str|Path, # folder written by `save_classifier` (or its classifier.json / .safetensors file)
                     device:str='cpu', # where to run the network
                    )->Classifier:
     "Rebuild a `Classifier` from its folder without pickle; any bad file raises `ClassifierFileError`."
-    from safetensors.torch import load_file
-    path = Path(path)
-    if path.is_file(): path = path.parent
-    mp, wp = path/CLS_META, path/CLS_WEIGHTS
-    meta = _read_cls_meta(mp)
-    if not wp.is_file(): raise ClassifierFileError(wp, "file not found")
-    want = meta.get('weights', {}).get('sha256')
-    if want and sha256_file(wp) != want:
-        raise ClassifierFileError(wp, "checksum differs from classifier.json (the file is corrupted, truncated or from another model)")
-    try: sd = load_file(str(wp))
-    except Exception as e: raise ClassifierFileError(wp, f"not a readable safetensors file ({type(e).__name__}: {e})") from None
+    meta, mp, wp = read_model_meta(path, CLS_META, CLS_WEIGHTS, CLS_FORMAT, CLS_FORMAT_VERSION,
+                                   ('classes', 'size', 'frac', 'model'), ClassifierFileError)
     mc = meta['model']
-    try: model = cls_model(mc['n_out'], mc['n_in'], tuple(mc['chs']), mc['n'], mc.get('n_aux', 0), mc.get('p', 0.2))
-    except Exception as e: raise ClassifierFileError(mp, f"cannot build the network ({type(e).__name__}: {e})") from None
-    own = model.state_dict()
-    missing, extra = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
-    bad = [k for k in own if k in sd and tuple(own[k].shape) != tuple(sd[k].shape)]
-    if missing or extra or bad:
-        show = lambda l: ', '.join(l[:3]) + (' ...' if len(l) > 3 else '')
-        raise ClassifierFileError(wp, "weights do not match the network in classifier.json ("
-                                  + '; '.join(f"{n} {len(l)}: {show(l)}" for n, l in [('missing', missing), ('unexpected', extra), ('wrong shape', bad)] if l) + ')')
-    model.load_state_dict(sd)
+    if mc.get('n_out') != len(meta['classes']):
+        raise ClassifierFileError(mp, f"{len(meta['classes'])} classes but the network has {mc.get('n_out')} outputs")
+    build = lambda: cls_model(mc['n_out'], mc['n_in'], tuple(mc['chs']), mc['n'], mc.get('n_aux', 0), mc.get('p', 0.2))
+    model = load_state(build, wp, meta, mp, ClassifierFileError)
     return Classifier(model, {k: v for k, v in meta.items() if k not in ('weights', 'versions')}, device=device)

@@ -1,4 +1,4 @@
-"""Find the data, read any microscope image as RGB uint8 and any mask as class ids, or fail with one clear message.
+"""Find the data, read any microscope image as RGB uint8 and any mask as class ids, save and check network files, or fail with one clear message.
 
 Docs: https://wbc-nb.github.io/wbc_nb/core.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://wbc-nb.github.io/wbc_nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #abe4d062
 from __future__ import annotations
-import os, io, hashlib, warnings
+import os, io, sys, json, hashlib, platform, warnings
 from pathlib import Path
 import numpy as np
 import cv2
@@ -14,7 +14,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
 __all__ = ['DATA_ENV', 'IMAGE_EXTS', 'MASK_LEVELS', 'SEG_CLASSES', 'data_root', 'FileProblemError', 'ImageReadError',
-           'sha256_file', 'read_image', 'snap_mask', 'mask_to_levels', 'read_mask', 'write_mask']
+           'sha256_file', 'read_image', 'snap_mask', 'mask_to_levels', 'read_mask', 'write_mask', 'save_model',
+           'read_model_meta', 'load_state']
 
 # %% ../nbs/00_core.ipynb #228baa49
 DATA_ENV = 'WBC_NB_DATA'
@@ -139,3 +140,86 @@ def write_mask(path:str|Path, msk:np.ndarray, levels=MASK_LEVELS)->Path:
     path = Path(path)
     if not cv2.imwrite(str(path), mask_to_levels(msk, levels)): raise ImageReadError(path, "could not be written")
     return path
+
+# %% ../nbs/00_core.ipynb #730f7c3a
+def _versions()->dict:
+    "Versions of the libraries a saved network depends on (those this process has loaded) and of Python."
+    mods = dict(wbc_nb='wbc_nb', torch='torch', torchvision='torchvision', fastai='fastai', albumentations='albumentations',
+                numpy='numpy', opencv='cv2')
+    return {k: getattr(sys.modules[m], '__version__', '?') for k, m in mods.items() if m in sys.modules} | dict(python=platform.python_version())
+
+def _jsonable(o):
+    "JSON fallback: arrays and tensors as lists, numpy and torch scalars as numbers, anything else as text."
+    if hasattr(o, 'tolist'): return o.tolist()
+    if hasattr(o, 'item'): return o.item()
+    return str(o)
+
+def save_model(model, # the network (a torch `nn.Module`)
+               path:str|Path, # folder to write the two files into (created)
+               meta:dict, # its description: how to rebuild and use it, what it was trained on, metrics
+               meta_file:str, # name of the JSON description, e.g. 'segmenter.json'
+               weights_file:str, # name of the weights file, e.g. 'segmenter.safetensors'
+               fmt:str, # format name written into both files, e.g. 'wbc_nb.segmenter'
+               version:int, # format version
+              )->Path:
+    "Write `model`'s weights (safetensors) and `meta` with format, library versions and the weights' SHA-256 (JSON) into folder `path`."
+    from safetensors.torch import save_file
+    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+    sd = {k: (v.detach().float() if v.is_floating_point() else v.detach()).cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(sd, str(path/weights_file), metadata=dict(format=fmt, format_version=str(version)))
+    out = dict(format=fmt, format_version=version,
+               **{k: v for k, v in meta.items() if k not in ('format', 'format_version', 'versions', 'weights')},
+               versions=_versions(), weights=dict(file=weights_file, sha256=sha256_file(path/weights_file), n_tensors=len(sd)))
+    (path/meta_file).write_text(json.dumps(out, indent=1, default=_jsonable))
+    return path
+
+# %% ../nbs/00_core.ipynb #39fdde9a
+def read_model_meta(path:str|Path, # the model folder, or either of its two files
+                    meta_file:str, # name of the JSON description
+                    weights_file:str, # name of the weights file
+                    fmt:str, # the format name the description must carry
+                    version:int, # the format version this code reads
+                    keys=(), # keys the description must hold
+                    err=FileProblemError, # error raised (a `FileProblemError` subclass)
+                   )->tuple:
+    "`(meta, JSON path, weights path)` of the model in `path`; a missing, unreadable or foreign description raises `err` naming the file."
+    path = Path(path)
+    if path.is_file(): path = path.parent
+    mp, wp, kind = path/meta_file, path/weights_file, Path(meta_file).stem
+    if not mp.is_file(): raise err(mp, f"file not found (a {kind} folder holds {meta_file} and {weights_file})")
+    try: meta = json.loads(mp.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e: raise err(mp, f"not valid JSON ({e})") from None
+    if not isinstance(meta, dict) or meta.get('format') != fmt:
+        raise err(mp, f"not a wbc_nb {kind} description (format is {meta.get('format') if isinstance(meta, dict) else None!r})")
+    if meta.get('format_version') != version:
+        raise err(mp, f"format version {meta.get('format_version')!r}, this wbc_nb reads version {version}")
+    for k in keys:
+        if k not in meta: raise err(mp, f"missing key {k!r}")
+    return meta, mp, wp
+
+def load_state(build, # a function that builds the network from nothing (or the network itself)
+               weights:str|Path, # its safetensors file
+               meta:dict, # its description (`meta['weights']['sha256']` is checked when there)
+               meta_path:str|Path, # the description's file (named when the network cannot be built)
+               err=FileProblemError, # error raised (a `FileProblemError` subclass)
+              ):
+    "The network from `build` with the weights of `weights` loaded without pickle, after checking the file and every tensor's name and shape."
+    from safetensors.torch import load_file
+    wp, src = Path(weights), Path(meta_path)
+    if not wp.is_file(): raise err(wp, "file not found")
+    want = (meta.get('weights') or {}).get('sha256')
+    if want and sha256_file(wp) != want:
+        raise err(wp, f"checksum differs from {src.name} (the file is corrupted, truncated or from another model)")
+    try: sd = load_file(str(wp))
+    except Exception as e: raise err(wp, f"not a readable safetensors file ({type(e).__name__}: {e})") from None
+    try: model = build if hasattr(build, 'state_dict') else build()
+    except Exception as e: raise err(src, f"cannot build the network ({type(e).__name__}: {e})") from None
+    own = model.state_dict()
+    missing, extra = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
+    bad = [k for k in own if k in sd and tuple(own[k].shape) != tuple(sd[k].shape)]
+    if missing or extra or bad:
+        show = lambda l: ', '.join(l[:3]) + (' ...' if len(l) > 3 else '')
+        raise err(wp, f"weights do not match the network in {src.name} ("
+                  + '; '.join(f"{n} {len(l)}: {show(l)}" for n, l in [('missing', missing), ('unexpected', extra), ('wrong shape', bad)] if l) + ')')
+    model.load_state_dict(sd)
+    return model

@@ -212,6 +212,7 @@ PATIENT_METHODS = {
 def patient_cv(t:pd.DataFrame, # from `patient_table`
                methods:dict|None=None, # name -> spec (see `PATIENT_METHODS`)
                n_boot:int=2000, seed:int=0, C:float=1.0,
+               score_folds:list|None=None, # folds to score and report (default: all); e.g. [1] with a train fold 0 and a test fold 1
               )->tuple:
     "Out-of-fold patient scores per method (each patient scored by a model fitted on the other folds) and an AUC table."
     methods = methods or PATIENT_METHODS
@@ -223,13 +224,15 @@ def patient_cv(t:pd.DataFrame, # from `patient_table`
         feats = [c for c in t.columns if c.startswith(m['fit'])]
         if not feats: continue
         s = pd.Series(np.nan, index=t.index)
-        for f in sorted(t.fold.unique()):
+        for f in sorted(set(t.fold.unique()) if score_folds is None else score_folds):
             te = (t.fold == f).to_numpy()
             pm = PatientModel(feats, C=C).fit(t[~te], t.apl[~te])
             xt = t.loc[te, [m['apply'] + c[len(m['fit']):] for c in feats]].set_axis(feats, axis=1)
             s[te] = pm.decision(xt)
         sc[name] = s
-    rows = [dict(method=n, **dict(zip(('auc', 'lo', 'hi'), auc_ci(t.apl, sc[n], n_boot, seed)))) for n in sc.columns]
+    if score_folds is not None: sc = sc[t.fold.isin(score_folds).to_numpy()]
+    y = t.apl.reindex(sc.index)
+    rows = [dict(method=n, **dict(zip(('auc', 'lo', 'hi'), auc_ci(y, sc[n], n_boot, seed)))) for n in sc.columns]
     return sc, pd.DataFrame(rows).set_index('method')
 
 # %% ../nbs/08a_diagnosis.ipynb #0b0b4200

@@ -1,4 +1,4 @@
-"""One call from blood-smear pictures to cells, classes, counts and a field call, and `wbc_predict` for folders.
+"""One call from blood-smear pictures to cells, classes, counts and a field call.
 
 Docs: https://wbc-nb.github.io/wbc_nb/pipeline.html.md"""
 
@@ -6,24 +6,20 @@ Docs: https://wbc-nb.github.io/wbc_nb/pipeline.html.md"""
 
 # %% ../nbs/09_pipeline.ipynb #90b8c24a
 from __future__ import annotations
-import json as _json, time, sys, functools
-from concurrent.futures import ProcessPoolExecutor
-import multiprocessing as mp
+import time
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import cv2
-from fastcore.script import call_parse
 from fastcore.basics import patch
-from .core import read_image, write_mask, ImageReadError, IMAGE_EXTS, SEG_CLASSES
+from .core import read_image, ImageReadError, IMAGE_EXTS
 from .baseline import otsu_segment
 from .morphology import clean_mask, split_cells, instance_table, crop_instances
 
 # %% auto #0
 __all__ = ['PALETTE', 'OtsuSegmenter', 'seg_name', 'tile_starts', 'blend_weights', 'tiled_segment', 'field_instances',
            'CropClassifier', 'ProbaClassifier', 'as_classifier', 'find_images', 'unique_names', 'draw_overlay',
-           'PipelineResult', 'OutputExistsError', 'image_files', 'check_outputs', 'write_image_files', 'summarize_run',
-           'write_tables', 'save_results', 'WBCPipeline', 'find_models', 'predict_files', 'wbc_predict']
+           'PipelineResult', 'WBCPipeline', 'find_models']
 
 # %% ../nbs/09_pipeline.ipynb #c3906448
 class OtsuSegmenter:
@@ -344,7 +340,8 @@ class PipelineResult:
     def save(self, dest, # folder to write into (created)
              overwrite:bool=False, # replace existing files (otherwise refuse)
             )->list:
-        "Write `<name>_mask.png`, `<name>_overlay.png`, `cells.csv` and `summary.json` into `dest`; the paths."
+        "Write `<name>_mask.png`, `<name>_overlay.png`, `cells.csv` and `summary.json` into `dest` (`wbc_nb.predict.save_results`); the paths."
+        from wbc_nb.predict import save_results  # imported here: wbc_nb.predict imports this module
         return save_results([self], dest, overwrite=overwrite)
 
     def __repr__(self):
@@ -352,87 +349,6 @@ class PipelineResult:
         d = self.differential
         return (f"PipelineResult({self.name!r}, {W}x{H}, {len(self.cells)} cells" + (f", {d}" if d else '')
                 + (f", call {self.call['label']} {self.call['prob']:.2f}" if self.call else '') + ')')
-
-# %% ../nbs/09_pipeline.ipynb #7bbb6d5d
-class OutputExistsError(FileExistsError, ValueError):
-    "Output files already exist and overwriting was not asked for."
-
-def image_files(name:str)->list:
-    "The per-picture output files of picture `name`."
-    return [f'{name}_mask.png', f'{name}_overlay.png']
-
-def check_outputs(dest, # output folder
-                  names, # picture names to be written
-                  overwrite:bool=False, # allow replacing
-                 )->list:
-    "Paths of the output files that already exist in `dest`; raises `OutputExistsError` if any and not `overwrite`."
-    dest = Path(dest)
-    if dest.exists() and not dest.is_dir(): raise NotADirectoryError(f"output {dest} exists and is not a folder")
-    files = [f for n in names for f in image_files(n)] + ['cells.csv', 'summary.json']
-    there = [dest/f for f in files if (dest/f).exists()]
-    if there and not overwrite:
-        raise OutputExistsError(f"{dest} already holds results ({len(there)} of the files to write, e.g. {there[0].name}); "
-                                "use --overwrite (overwrite=True) or another output folder")
-    return there
-
-def write_image_files(res:PipelineResult, dest)->list:
-    "Write `<name>_mask.png` (0/128/255) and `<name>_overlay.png` of `res` into `dest`; the paths."
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
-    mp_, op = [dest/f for f in image_files(res.name)]
-    write_mask(mp_, res.mask)
-    if not cv2.imwrite(str(op), cv2.cvtColor(res.overlay(), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_PNG_COMPRESSION, 1]):
-        raise ImageReadError(op, "could not be written")
-    return [mp_, op]
-
-# %% ../nbs/09_pipeline.ipynb #9c3bde91
-def summarize_run(summaries:list, # `PipelineResult.summary()` of each picture done
-                  cells:pd.DataFrame, # all cell rows (`cells.csv`)
-                  failed:list=(), # dicts with `image` and `error`
-                  pipeline:dict|None=None, # `WBCPipeline.describe()`
-                  call:dict|None=None, # the call over all the pictures (`WBCPipeline.pooled_call`)
-                  classes=None, # cell class names (None: cells not classified)
-                  wall_s:float|None=None, # wall time of the run (s)
-                  load_s:float|None=None, # model loading time (s)
-                 )->dict:
-    "The `summary.json` document: the pipeline, per-picture summaries, failures, and an overall part."
-    tot = [s['timings_ms'].get('total', np.nan) for s in summaries]
-    ov = dict(n_images=len(summaries), n_failed=len(failed), n_cells=int(sum(s['n_cells'] for s in summaries)),
-              differential=None, call=None)
-    if classes is not None:
-        ov['differential'] = {c: int(sum((s['differential'] or {}).get(c, 0) for s in summaries)) for c in classes}
-    ov['call'] = call if call is not None else summaries[0]['call'] if len(summaries) == 1 else None
-    ov['timings'] = dict(median_image_ms=round(float(np.median(tot)), 2) if tot else None,
-                         wall_s=None if wall_s is None else round(wall_s, 3),
-                         load_s=None if load_s is None else round(load_s, 3),
-                         images_per_s=round(len(summaries)/wall_s, 2) if wall_s and summaries else None)
-    return dict(pipeline=pipeline or {}, overall=ov, images=summaries, failed=list(failed))
-
-def write_tables(dest, # output folder
-                 summary:dict, # from `summarize_run`
-                 cells:pd.DataFrame, # all cell rows
-                )->list:
-    "Write `cells.csv` and `summary.json` into `dest`; the paths."
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
-    cells.to_csv(dest/'cells.csv', index=False)
-    (dest/'summary.json').write_text(_json.dumps(summary, indent=1, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))
-    return [dest/'cells.csv', dest/'summary.json']
-
-def save_results(results:list, # `PipelineResult`s
-                 dest, # output folder (created)
-                 overwrite:bool=False, # replace existing files (otherwise refuse before writing anything)
-                 pipeline=None, # the `WBCPipeline` that made them (for summary.json and the pooled call)
-                )->list:
-    "Write every result's mask and overlay, then `cells.csv` and `summary.json`, into `dest`; the paths."
-    names = [r.name for r in results]
-    if len(set(names)) < len(names): raise ValueError(f"results share names ({sorted({n for n in names if names.count(n) > 1})}): give each a unique name")
-    check_outputs(dest, names, overwrite)
-    paths = [p for r in results for p in write_image_files(r, dest)]
-    cells = pd.concat([r.cells_table() for r in results], ignore_index=True) if results else pd.DataFrame()
-    cls = results[0].classes if results else None
-    sums = [r.summary() for r in results]
-    s = summarize_run(sums, cells, pipeline=None if pipeline is None else pipeline.describe(),
-                      call=None if pipeline is None else pipeline.pooled_call(sums, cells), classes=cls)
-    return paths + write_tables(dest, s, cells)
 
 # %% ../nbs/09_pipeline.ipynb #af2dabc0
 def _source_note(path)->str|None:
@@ -613,145 +529,3 @@ def from_model(cls:WBCPipeline, model_dir=None, # folder with segmenter.* and/or
     "A `WBCPipeline` from one model folder (see `find_models`), or the Otsu baseline when `model_dir` is None."
     seg, clf = find_models(model_dir) if model_dir is not None else (None, None)
     return cls.from_dirs(seg, clf, **kwargs)
-
-# %% ../nbs/09_pipeline.ipynb #ffca03f6
-def _run_chunk(pipe:WBCPipeline, chunk:list, dest)->list:
-    "Process `(path, name)` pairs; each gives `dict(summary, cells)` or `dict(image, error)`; nothing raises."
-    ok, out = [], [None]*len(chunk)
-    for i, (p, n) in enumerate(chunk):
-        try:
-            t0 = time.perf_counter(); img, nm, path, note = pipe.load(p, n)
-            ok.append((i, img, nm, path, note, (time.perf_counter() - t0)*1000))
-        except Exception as e: out[i] = dict(image=str(p), name=n, error=getattr(e, 'problem', None) or f"{type(e).__name__}: {e}")
-    try: masks, tiles, sms = pipe.segment_many([o[1] for o in ok])
-    except Exception:  # one picture broke the batch: segment one by one so that only it fails
-        masks, tiles, sms = [], [], []
-        for o in ok:
-            try: m, t, s = pipe.segment_many([o[1]]); masks += m; tiles += t; sms += s
-            except Exception as e: masks.append(e); tiles.append(1); sms.append(0.)
-    for (i, img, nm, path, note, rd), m, t, s in zip(ok, masks, tiles, sms):
-        try:
-            if isinstance(m, Exception): raise m
-            r = pipe.finish(img, m, nm, path, dict(read=rd, segment=s), t, note)
-            t0 = time.perf_counter(); write_image_files(r, dest); r.timings['save'] = (time.perf_counter() - t0)*1000
-            out[i] = dict(summary=r.summary(), cells=r.cells_table())
-        except Exception as e: out[i] = dict(image=str(path), name=nm, error=f"{type(e).__name__}: {e}")
-    return out
-
-def _init_worker():
-    "Worker processes run torch and OpenCV on one thread each (N workers for N cores)."
-    cv2.setNumThreads(1)
-    try:
-        import torch; torch.set_num_threads(1)
-    except ImportError: pass
-
-@functools.lru_cache(maxsize=2)
-def _worker_pipe(spec:str)->WBCPipeline:
-    "The pipeline of a worker process, loaded once per process from its JSON description."
-    kw = _json.loads(spec)
-    return WBCPipeline.from_dirs(kw.pop('seg_dir'), kw.pop('cls_dir'), **kw)
-
-def _worker_chunk(spec:str, chunk:list, dest:str)->list:
-    return _run_chunk(_worker_pipe(spec), chunk, dest)
-
-# %% ../nbs/09_pipeline.ipynb #27ce8c5d
-def predict_files(inputs:list, # picture files and/or folders
-                  dest, # output folder (created)
-                  model=None, # model folder (segmenter.* and/or classifier.*); None: the Otsu baseline
-                  workers:int=1, # processes (1: this one)
-                  overwrite:bool=False, # replace existing output files
-                  bs:int=8, # pictures per chunk (and per network batch)
-                  progress=None, # called with each picture's outcome dict as it is done
-                  **kwargs, # passed to `WBCPipeline` (tile, overlap, max_whole, ...)
-                 )->dict:
-    "Run the pipeline over pictures and folders, write every output into `dest`, and return the summary.json document."
-    t00 = time.perf_counter()
-    if workers < 1: raise ValueError(f"workers must be at least 1, got {workers}")
-    files, bad = find_images(inputs)
-    if not files: raise FileNotFoundError("no pictures to process: " + '; '.join(f"{b['image']}: {b['error']}" for b in bad))
-    names = unique_names(files)
-    seg_dir, cls_dir = find_models(model) if model is not None else (None, None)
-    check_outputs(dest, names, overwrite)
-    t0 = time.perf_counter()
-    pipe = WBCPipeline.from_dirs(seg_dir, cls_dir, bs=bs, **kwargs)  # a bad model fails here, before anything is written
-    load_s = time.perf_counter() - t0
-    Path(dest).mkdir(parents=True, exist_ok=True)
-    items = list(zip(files, names))
-    step = max(1, min(bs, -(-len(items)//workers)))
-    chunks = [items[i:i + step] for i in range(0, len(items), step)]
-    t0 = time.perf_counter()
-    outs = []
-    for b in bad:
-        if progress: progress(b)
-    if workers == 1:
-        for c in chunks:
-            for o in _run_chunk(pipe, c, dest):
-                outs.append(o)
-                if progress: progress(o)
-    else:
-        spec = _json.dumps(dict(seg_dir=None if seg_dir is None else str(seg_dir), cls_dir=None if cls_dir is None else str(cls_dir),
-                                bs=bs, **kwargs))
-        from wbc_nb import pipeline as pl  # functions by module name, so that worker processes can import them
-        with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=mp.get_context('spawn'), initializer=pl._init_worker) as ex:
-            for res in ex.map(pl._worker_chunk, [spec]*len(chunks), chunks, [str(dest)]*len(chunks)):
-                for o in res:
-                    outs.append(o)
-                    if progress: progress(o)
-    wall = time.perf_counter() - t0
-    done = [o for o in outs if 'summary' in o]
-    failed = bad + [dict(image=o['image'], error=o['error']) for o in outs if 'error' in o]
-    cells = pd.concat([o['cells'] for o in done], ignore_index=True) if done else pd.DataFrame()
-    sums = [o['summary'] for o in done]
-    s = summarize_run(sums, cells, failed, dict(pipe.describe(), model=None if model is None else str(model), workers=workers),
-                      pipe.pooled_call(sums, cells), pipe.classes, wall, load_s)
-    s['overall']['timings']['total_s'] = round(time.perf_counter() - t00, 3)
-    write_tables(dest, s, cells)
-    return s
-
-# %% ../nbs/09_pipeline.ipynb #e27baf5a
-def _line(o:dict, classes)->str:
-    if 'error' in o: return f"{o['image']}: skipped: {o['error']}"
-    s = o['summary']
-    txt = f"{s['image']}: {s['n_cells']} cells"
-    if s['differential']: txt += ' (' + ', '.join(f'{k} {v}' for k, v in s['differential'].items() if v) + ')'
-    if s['call']: txt += f"; call {s['call']['label']} {s['call']['prob']:.2f}"
-    if s['tiles'] > 1: txt += f"; {s['tiles']} tiles"
-    if s['note']: txt += f"; {s['note']}"
-    return txt + f"; {s['timings_ms']['total']:.0f} ms"
-
-@call_parse
-def wbc_predict(*inputs:str, # picture files and/or folders (searched recursively)
-                out:str=None, # output folder (created): masks, overlays, cells.csv, summary.json
-                model:str=None, # model folder with segmenter.* and/or classifier.* files (default: the Otsu baseline)
-                json:bool=False, # print the summary as JSON instead of one line per picture
-                workers:int=1, # worker processes for CPU batches
-                overwrite:bool=False, # replace existing output files (otherwise refuse)
-                tile:int=300, # tile side for large pictures (px)
-                overlap:int=64, # overlap of neighbouring tiles (px)
-                bs:int=8, # pictures per batch
-               ):
-    "Segment, find and classify the cells of pictures; write masks, overlays, cells.csv and summary.json."
-    from wbc_nb.cli import cli_errors, UsageError
-    with cli_errors('wbc_predict'):
-        if not inputs: raise UsageError("give at least one picture or folder")
-        if out is None: raise UsageError("--out DIR is required (the folder to write results into)")
-        said = []
-        def show(o):
-            if model is None and not json and not said:
-                print("wbc_predict: no --model given: segmenting with the Otsu baseline, cells are not classified", file=sys.stderr)
-                said.append(1)
-            if 'error' in o: print(f"wbc_predict: {_line(o, None)}", file=sys.stderr)
-            elif not json: print(_line(o, None))
-        s = predict_files(list(inputs), out, model, workers=workers, overwrite=overwrite, bs=bs, tile=tile, overlap=overlap, progress=show)
-    ov = s['overall']
-    if json: print(_json.dumps(s, indent=1, default=str))
-    else:
-        p = s['pipeline']
-        what = f"segmenter {p['segmenter']}" + (' (baseline: no model)' if p['baseline'] else '') + \
-               (f", classifier {p['classifier']}" if p['classifier'] else ', no classifier')
-        print(f"{ov['n_images']} pictures, {ov['n_cells']} cells, {ov['n_failed']} failed; {what}; "
-              f"{ov['timings']['images_per_s']} pictures/s")
-        if ov['differential']: print('differential: ' + ', '.join(f'{k} {v}' for k, v in ov['differential'].items()))
-        if ov['call']: print(f"call over all pictures: {ov['call']['label']} ({ov['call']['prob']:.2f})")
-        print(f"results in {out}")
-    return 1 if ov['n_failed'] else 0

@@ -13,8 +13,8 @@ import cv2
 from .core import MASK_LEVELS, write_mask
 
 # %% auto #0
-__all__ = ['PALETTES', 'SEG_CSV_HEADERS', 'DEEPAPL_PREFIX', 'synth_cell', 'synth_field', 'synth_crop', 'synth_seg_folder',
-           'synth_cell_folder', 'synth_deepapl']
+__all__ = ['PALETTES', 'SEG_CSV_HEADERS', 'DEEPAPL_PREFIX', 'TALEQANI_CLASSES', 'synth_cell', 'synth_field', 'synth_crop',
+           'synth_seg_folder', 'synth_cell_folder', 'synth_deepapl', 'synth_taleqani']
 
 # %% ../nbs/02_synth.ipynb #e1447a27
 PALETTES = {
@@ -252,3 +252,25 @@ def synth_deepapl(dest:str|Path, # folder to write into; it plays the role of `D
             g = sorted((d0/cell_types[1]).glob('*.jpg'))[0]
             (d0/cell_types[-1]/g.name).write_bytes(g.read_bytes())
     return dest
+
+# %% ../nbs/02_synth.ipynb #5eee387f
+TALEQANI_CLASSES = ('Benign', 'Early', 'Pre', 'Pro')
+
+def synth_taleqani(dest:str|Path, # folder to write into; it plays the role of `ALL_Taleqani/`
+                   n_per_class:int=3, # fields per class
+                   size:int=96, # field height and width
+                   seed:int=0, # deterministic per seed
+                  )->Path:
+    "Write a tiny ALL_Taleqani-layout folder (`Original/<class>/WBC-NNN.jpg` and `Segmented/<class>/WBC-NNN.jpg`)."
+    dest = Path(dest)
+    for k, c in enumerate(TALEQANI_CLASSES):
+        for sub in ('Original', 'Segmented'): (dest/sub/c).mkdir(parents=True, exist_ok=True)
+        for i in range(n_per_class):
+            r = (size*0.08, size*0.11) if k == 0 else (size*0.10 + k, size*0.13 + k)
+            img, msk, _ = synth_field(size, size, n_cells=1 + k % 3, edge_cells=int(k >= 2), radius=r,
+                                      seed=seed*100003 + k*1009 + i)
+            seg = np.where(msk[..., None] > 0, img, 0).astype(np.uint8)
+            for sub, a in (('Original', img), ('Segmented', seg)):
+                cv2.imwrite(str(dest/sub/c/f'WBC-{k*100 + i + 1:03d}.jpg'), cv2.cvtColor(a, cv2.COLOR_RGB2BGR))
+    return dest
+

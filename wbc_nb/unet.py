@@ -6,7 +6,7 @@ Docs: https://wbc-nb.github.io/wbc_nb/unet.html.md"""
 
 # %% ../nbs/06_unet.ipynb #75936ed2
 from __future__ import annotations
-import json, hashlib, time, platform
+import time
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -16,8 +16,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from fastai.vision.all import (Learner, Metric, Callback, TrackerCallback, EarlyStoppingCallback, DynamicUnet,
                                ConvLayer, ResBlock, create_body, Module, imagenet_stats, set_seed)
-import wbc_nb
-from .core import SEG_CLASSES, FileProblemError, sha256_file
+from .core import SEG_CLASSES, FileProblemError, save_model, read_model_meta, load_state
 from .preprocess import preprocess, resize_pair, to_original, seg_arrays, seg_dls, seg_augs
 from .morphology import open_mask
 
@@ -157,7 +156,7 @@ def seg_learner(dls, # DataLoaders from `wbc_nb.preprocess.seg_dls`
 
 # %% ../nbs/06_unet.ipynb #a7804d07
 SEG_PROFILES = {
-    'fast': dict(arch='light', size=128, epochs=30, bs=8, lr=3e-3, patience=None, repeat=None),
+    'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}),
     'full': dict(arch='light', size=160, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}),
 }
 
@@ -307,70 +306,26 @@ WEIGHTS_FILE, META_FILE = 'segmenter.safetensors', 'segmenter.json'
 class SegmenterFileError(FileProblemError):
     "A segmenter model file that cannot be used; the message names the file and the problem."
 
-def _versions()->dict:
-    import fastai, torchvision, albumentations
-    return dict(wbc_nb=getattr(wbc_nb, '__version__', '?'), torch=torch.__version__, torchvision=torchvision.__version__,
-                fastai=fastai.__version__, albumentations=albumentations.__version__, numpy=np.__version__,
-                opencv=cv2.__version__, python=platform.python_version())
-
 # %% ../nbs/06_unet.ipynb #6bdc0401
 def save_segmenter(learn, # a fastai `Learner`, a `Segmenter` or a `seg_model` network
                    path:str|Path, # folder to write `segmenter.safetensors` and `segmenter.json` into (created)
                    meta:dict|None=None, # extra description (e.g. from `train_segmenter`, plus test metrics)
                   )->Path:
     "Write the network's weights (safetensors) and description (JSON) into folder `path`; return the folder."
-    from safetensors.torch import save_file
     model = getattr(learn, 'model', learn)
     if not hasattr(model, 'seg_config'): raise ValueError("save_segmenter: the model has no `seg_config`; build it with `seg_model`")
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    sd = {k: v.detach().float().cpu().contiguous() if v.is_floating_point() else v.detach().cpu().contiguous()
-          for k, v in model.state_dict().items()}
-    save_file(sd, str(path/WEIGHTS_FILE), metadata=dict(format=SEG_FORMAT, format_version=str(SEG_FORMAT_VERSION)))
-    base = dict(getattr(learn, 'meta', None) or {})
-    out = dict(format=SEG_FORMAT, format_version=SEG_FORMAT_VERSION, **{**base, **(meta or {}), **model.seg_config})
+    out = {**dict(getattr(learn, 'meta', None) or {}), **(meta or {}), **model.seg_config}
     out.setdefault('classes', list(SEG_CLASSES))
     out.setdefault('preprocessing', dict(mode='rgb', clip=2.0, tile=8, resize='square', stats=[list(s) for s in imagenet_stats]))
-    out.update(versions=_versions(), weights=dict(file=WEIGHTS_FILE, sha256=sha256_file(path/WEIGHTS_FILE), n_tensors=len(sd)))
-    (path/META_FILE).write_text(json.dumps(out, indent=1, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))
-    return path
+    return save_model(model, path, out, META_FILE, WEIGHTS_FILE, SEG_FORMAT, SEG_FORMAT_VERSION)
 
 # %% ../nbs/06_unet.ipynb #1bd7a089
-def _read_meta(p:Path)->dict:
-    if not p.is_file(): raise SegmenterFileError(p, "file not found (a segmenter folder holds segmenter.json and segmenter.safetensors)")
-    try: meta = json.loads(p.read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e: raise SegmenterFileError(p, f"not valid JSON ({e})") from None
-    if not isinstance(meta, dict) or meta.get('format') != SEG_FORMAT:
-        raise SegmenterFileError(p, f"not a wbc_nb segmenter description (format is {meta.get('format') if isinstance(meta, dict) else None!r})")
-    if meta.get('format_version') != SEG_FORMAT_VERSION:
-        raise SegmenterFileError(p, f"format version {meta.get('format_version')!r}, this wbc_nb reads version {SEG_FORMAT_VERSION}")
-    for k in ('arch', 'arch_kwargs', 'size', 'n_out', 'n_in'):
-        if k not in meta: raise SegmenterFileError(p, f"missing key {k!r}")
-    return meta
-
 def load_segmenter(path:str|Path, # folder written by `save_segmenter` (or its segmenter.json / .safetensors file)
                    device:str='cpu', # where to run the network
                    open_ks:int=0, # opening applied by `predict` (0: none; the paper uses 5)
                   )->Segmenter:
     "Rebuild a `Segmenter` from its folder without pickle; any bad file raises `SegmenterFileError`."
-    from safetensors.torch import load_file
-    path = Path(path)
-    if path.is_file(): path = path.parent
-    mp, wp = path/META_FILE, path/WEIGHTS_FILE
-    meta = _read_meta(mp)
-    if not wp.is_file(): raise SegmenterFileError(wp, "file not found")
-    want = meta.get('weights', {}).get('sha256')
-    if want and sha256_file(wp) != want:
-        raise SegmenterFileError(wp, "checksum differs from segmenter.json (the file is corrupted, truncated or from another model)")
-    try: sd = load_file(str(wp))
-    except Exception as e: raise SegmenterFileError(wp, f"not a readable safetensors file ({type(e).__name__}: {e})") from None
-    try: model = seg_model(dict(name=meta['arch'], **meta['arch_kwargs']), size=meta['size'], n_out=meta['n_out'], n_in=meta['n_in'])
-    except Exception as e: raise SegmenterFileError(mp, f"cannot build architecture {meta['arch']!r} ({e})") from None
-    own = model.state_dict()
-    missing, extra = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
-    bad = [k for k in own if k in sd and tuple(own[k].shape) != tuple(sd[k].shape)]
-    if missing or extra or bad:
-        show = lambda l: ', '.join(l[:3]) + (' ...' if len(l) > 3 else '')
-        raise SegmenterFileError(wp, "weights do not match the architecture in segmenter.json ("
-                                 + '; '.join(f"{n} {len(l)}: {show(l)}" for n, l in [('missing', missing), ('unexpected', extra), ('wrong shape', bad)] if l) + ')')
-    model.load_state_dict(sd)
-    return Segmenter(model, meta, device=device, open_ks=open_ks)
+    meta, mp, wp = read_model_meta(path, META_FILE, WEIGHTS_FILE, SEG_FORMAT, SEG_FORMAT_VERSION,
+                                   ('arch', 'arch_kwargs', 'size', 'n_out', 'n_in'), SegmenterFileError)
+    build = lambda: seg_model(dict(name=meta['arch'], **meta['arch_kwargs']), size=meta['size'], n_out=meta['n_out'], n_in=meta['n_in'])
+    return Segmenter(load_state(build, wp, meta, mp, SegmenterFileError), meta, device=device, open_ks=open_ks)

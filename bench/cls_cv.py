@@ -1,0 +1,79 @@
+"""Classifier cross-validation benchmark (not a test): the issue-5 protocol on the real data, one configuration a run.
+
+    flock /tmp/wbc_train.lock .venv/bin/python bench/cls_cv.py --task deepapl --name c64 [--size 64] [--epochs 10]
+        [--mode raw|masked|both --seg SEG_DIR] [--tta 1] [--init SEG_DIR] [--weight-power 0.5] [--aux-w 0.5] [--data DIR]
+
+`deepapl`: patient-grouped 5-fold CV on DeepAPL (folds stratified by diagnosis): out-of-fold cell metrics (balanced
+accuracy over the classes present, 3-class neutrophil / promyelocyte / blast accuracy, per-class recall, ECE), and
+the APL vs AML patient AUC (pooled out of fold, bootstrap 95% CI) of the network's scores beside the colour-only and
+experts'-shares baselines on the same folds (`wbc_nb.diagnosis.cv_experiment`).
+`taleqani`: 5-fold CV by field on ALL_Taleqani (no patient ids): 4-class and 2-class field accuracy.
+
+Each run appends one row to bench/results/cls_cv.md (with the machine) and writes its full JSON to
+bench/results/cls_cv/<name>.json; out-of-fold predictions go to /tmp/wbc_cls_cv/ (not the repository).
+"""
+import os, sys, json, time, argparse, platform, datetime, warnings
+from pathlib import Path
+os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+warnings.filterwarnings('ignore')
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE/'results'
+
+def machine()->str:
+    import torch
+    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
+    gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ', no GPU'
+    return f"{os.cpu_count()} CPU cores ({cpu}){gpu}, torch {torch.__version__} with {torch.get_num_threads()} threads"
+
+def row(res:dict, args)->str:
+    s = res['settings']
+    cfg = f"size {s['size']}, {s.get('epochs', 10)} ep, mode {s['mode']}" + (f", tta {s['tta']}" if s['tta'] > 1 else '') \
+          + (f", init seg" if args.init else '') + (f", wp {args.weight_power}" if args.weight_power != 0.5 else '')
+    if res['task'] == 'deepapl':
+        c, p = res['cell'], res['patient']
+        auc = lambda k: f"{p[k]['auc']:.3f} [{p[k]['lo']:.2f}-{p[k]['hi']:.2f}]" if k in p else ''
+        return (f"| {res['name']} | deepapl | {cfg} | {c['cell.balanced_accuracy']:.3f} | {c.get('cell.accuracy_3class', float('nan')):.3f} "
+                f"| {c.get('cell.recall.promyelocyte', float('nan')):.3f} | {c['cell.ece']:.3f} | {auc('cnn_apl_head')} | {auc('cnn_shares')} "
+                f"| {auc('expert_shares')} | {auc('colour')} | | | {res['seconds']} | {datetime.date.today()} |")
+    f = res['field']
+    return (f"| {res['name']} | taleqani | {cfg} | | | | {f['field.ece']:.3f} | | | | | {f['field.accuracy_4class']:.3f} "
+            f"| {f['field.accuracy_2class']:.3f} | {res['seconds']} | {datetime.date.today()} |")
+
+HEADER = """# Classifier cross-validation
+
+Protocol: `bench/cls_cv.py` (see its docstring). DeepAPL: patient-grouped 5-fold CV, 82 patients; cell metrics out of
+fold; patient AUCs pooled out of fold with bootstrap 95% intervals, all four scores on the same folds. ALL_Taleqani:
+5-fold CV by field (no patient ids). Targets (issue 5): balanced accuracy >= 0.80, 3-class >= 0.93, promyelocyte
+recall >= 0.70, patient AUC >= 0.90 and >= colour + 0.05; fields 4-class >= 0.95, 2-class >= 0.98.
+
+| name | task | settings | cell bal. acc | 3-class acc | promyelocyte recall | ECE | AUC APL head | AUC class shares | AUC experts' shares | AUC colour | field 4-class | field 2-class | seconds | date |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
+"""
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--task', default='deepapl', choices=['deepapl', 'taleqani'])
+    ap.add_argument('--name', required=True)
+    ap.add_argument('--data'); ap.add_argument('--size', type=int); ap.add_argument('--epochs', type=int, default=10)
+    ap.add_argument('--mode', default='raw', choices=['raw', 'masked', 'both']); ap.add_argument('--seg')
+    ap.add_argument('--init'); ap.add_argument('--tta', type=int, default=1)
+    ap.add_argument('--weight-power', type=float, default=0.5); ap.add_argument('--aux-w', type=float, default=0.5)
+    ap.add_argument('--threads', type=int, default=2)
+    a = ap.parse_args()
+    import torch; torch.set_num_threads(a.threads)
+    from wbc_nb.diagnosis import cv_experiment
+    from wbc_nb.classifier import TASKS
+    size = a.size or TASKS[a.task]['size']
+    kw = dict(epochs=a.epochs, weight_power=a.weight_power, aux_w=a.aux_w)
+    if a.init: kw['init'] = a.init
+    t0 = time.time()
+    res = cv_experiment(a.task, a.name, a.data, out='/tmp/wbc_cls_cv', size=size, mode=a.mode, seg=a.seg, tta=a.tta,
+                        cache=f"/tmp/wbc_cls_cv/crops_{a.task}_{size}_{'seg' if a.seg else 'raw'}.npz", **kw)
+    (RESULTS/'cls_cv').mkdir(parents=True, exist_ok=True)
+    (RESULTS/'cls_cv'/f'{a.name}.json').write_text(json.dumps({**res, 'machine': machine()}, indent=1, default=str))
+    md = RESULTS/'cls_cv.md'
+    if not md.exists(): md.write_text(HEADER.replace('| name |', f'Machine of the first run: {machine()}.\n\n| name |', 1))
+    with open(md, 'a') as f: f.write(row(res, a) + '\n')
+    print(row(res, a)); print(f"{time.time() - t0:.0f} s on {machine()}")
+
+if __name__ == '__main__': main()
