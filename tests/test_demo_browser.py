@@ -277,20 +277,3 @@ Run 1 is the first click after the page opened (the app runs the pipeline once o
 starts, so the first click does not pay for the first network call of the process).
 """
     (out_dir/'demo_latency.md').write_text(md)
-
-def test_colab_install_step(tmp_path):
-    "The Colab install line (`pip install git+<repo>`), offline: build and install a copy of the repository, no dependencies."
-    src = tmp_path/'src'
-    files = subprocess.run(['git', 'ls-files', '-co', '--exclude-standard'], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split('\n')
-    for f in filter(None, files):
-        if (ROOT/f).is_file(): (src/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(ROOT/f, src/f)
-    tgt = tmp_path/'site'
-    r = subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--no-build-isolation', '--no-index',
-                        '--target', str(tgt), str(src)], capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); import wbc_nb.demo as d; "
-            "assert d.__file__.startswith(sys.argv[1]), d.__file__; print(d.WBCDemo.__name__)")
-    r = subprocess.run([sys.executable, '-c', code, str(tgt)], capture_output=True, text=True, cwd=tmp_path,
-                       env={**os.environ, 'PYTHONPATH': '', 'NO_ALBUMENTATIONS_UPDATE': '1'}, timeout=300)
-    assert r.returncode == 0 and r.stdout.strip() == 'WBCDemo', r.stderr[-3000:]
-    assert (tgt/'bin'/'wbc_fetch_data').exists()

@@ -99,17 +99,30 @@ def tiled_segment(proba, # function (list of pictures, bs) -> list of H x W x C 
     return msk, len(ys)*len(xs)
 
 # %% ../nbs/09_pipeline.ipynb #59e551fa
+def _drop_anucleate(inst:np.ndarray, m:np.ndarray, min_nucleus:int)->tuple:
+    "Instances with fewer than `min_nucleus` nucleus pixels removed (from the class mask too); the rest numbered 1..n."
+    if not min_nucleus or not inst.max(): return inst, m
+    keep = np.bincount(inst[m == 2], minlength=int(inst.max()) + 1) >= min_nucleus
+    keep[0] = False
+    if keep[1:].all(): return inst, m
+    new = np.zeros(len(keep), np.int32); new[keep] = np.arange(1, int(keep.sum()) + 1)
+    out = new[inst]
+    return out, np.where(out > 0, m, 0).astype(m.dtype)
+
 def field_instances(msk:np.ndarray, # class mask (0 background, 1 cytoplasm, 2 nucleus), any size
                     ksize:int=5, # opening kernel (the paper's 5x5); 0: none
                     min_size:int=30, # smallest cell kept (px)
                     declump:bool=True, # split touching cells (False: connected components)
                     pad:int=6, # background margin around each component's box
+                    min_nucleus:int=10, # instances with fewer nucleus pixels are not white cells (0: keep them)
                     **kwargs, # passed to `wbc_nb.morphology.split_cells` (markers, ratio, h, min_frac, smooth)
                    )->tuple:
     "Cells of a class mask of any size: (instance labels int32, instance table, cleaned class mask)."
     m = clean_mask(msk, ksize, min_size)
     n, lab, st, _ = cv2.connectedComponentsWithStats((m > 0).astype(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    if not declump: return lab, instance_table(lab, m), m
+    if not declump:
+        lab, m = _drop_anucleate(lab, m, min_nucleus)
+        return lab, instance_table(lab, m), m
     H, W = m.shape
     inst, k = np.zeros((H, W), np.int32), 0
     for i in range(1, n):
@@ -119,6 +132,7 @@ def field_instances(msk:np.ndarray, # class mask (0 background, 1 cytoplasm, 2 n
         sub = split_cells(np.where(own, m[sl], 0), **kwargs)
         inst[sl][own] = sub[own] + k
         k += int(sub.max())
+    inst, m = _drop_anucleate(inst, m, min_nucleus)
     return inst, instance_table(inst, m), m
 
 # %% ../nbs/09_pipeline.ipynb #d5a68540
