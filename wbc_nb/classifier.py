@@ -30,8 +30,8 @@ __all__ = ['TASKS', 'CROP_MODES', 'CLS_FORMAT', 'CLS_FORMAT_VERSION', 'CLS_WEIGH
 
 # %% ../nbs/08_classifier.ipynb #dc0242f5
 TASKS = {
-    'deepapl':  dict(label='cls', classes=list(CLASSES), frac=0.72, size=64, aux='diagnosis'),
-    'folder':   dict(label='cls', classes=list(CLASSES), frac=0.72, size=64, aux=None),
+    'deepapl':  dict(label='cls', classes=list(CLASSES), frac=0.72, size=96, aux='diagnosis'),
+    'folder':   dict(label='cls', classes=list(CLASSES), frac=0.72, size=96, aux=None),
     'taleqani': dict(label='label', classes=list(TALEQANI_LABELS), frac=1.0, size=96, aux=None),
 }
 CROP_MODES = ('raw', 'masked', 'both')

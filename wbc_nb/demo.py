@@ -20,8 +20,9 @@ from .core import IMAGE_EXTS, ImageReadError, read_image, mask_to_levels
 from .pipeline import WBCPipeline, PipelineResult, field_instances, seg_name, PALETTE
 
 # %% auto #0
-__all__ = ['MASK_COLOURS', 'DemoInputError', 'decode_image', 'png_bytes', 'mask_rgb', 'download_link', 'differential_svg',
-           'cells_html', 'PipelineSteps', 'default_pipeline', 'sample_images', 'WBCDemo', 'write_app_notebook']
+__all__ = ['MASK_COLOURS', 'FEW_CELLS', 'DemoInputError', 'decode_image', 'png_bytes', 'mask_rgb', 'download_link',
+           'differential_svg', 'cells_html', 'PipelineSteps', 'default_pipeline', 'sample_images', 'WBCDemo',
+           'write_app_notebook']
 
 # %% ../nbs/10_demo.ipynb #d28f0938
 class DemoInputError(ValueError):
@@ -423,11 +424,18 @@ def segment(self:WBCDemo):
     return self
 
 # %% ../nbs/10_demo.ipynb #a4e0d8da
+FEW_CELLS = 20  # below this many cells, an APL vs AML call carries a caution
+
 def _call_html(call:dict|None)->str:
     "The field's call (`{'label', 'prob'}`) as one line; a note when the classifier makes no field call."
     if call is None: return '<div class="wbc-note">This classifier names cells but makes no call for the whole field.</div>'
-    return (f'<div class="wbc-call">Field call: {html.escape(str(call["label"]))} '
-            f'(probability {float(call["prob"]):.2f})</div>')
+    out = (f'<div class="wbc-call">Field call: {html.escape(str(call["label"]))} '
+           f'(probability {float(call["prob"]):.2f})</div>')
+    n = call.get('n_cells')
+    if n is not None and n < FEW_CELLS:
+        out += (f'<div class="wbc-note">From {int(n)} cell{"s" if n != 1 else ""} only: APL vs AML is a question about a '
+                f'patient, answered from many of their cells (the study pools every cell of a patient).</div>')
+    return out
 
 @patch
 def classify(self:WBCDemo):

@@ -260,12 +260,12 @@ def layout_of(df:pd.DataFrame)->str:
 
 # %% ../nbs/08a_diagnosis.ipynb #31fd6eec
 def patient_scores(df:pd.DataFrame, prob:np.ndarray, aux:np.ndarray|None, clf)->pd.Series:
-    "Per-patient APL score of a trained classifier: its stored patient model, else the mean APL head, else promyelocyte share."
+    "Per-patient APL score of a trained classifier: the mean of its per-cell APL head, else its stored patient model, else the promyelocyte share."
+    if aux is not None: return pd.Series(np.asarray(aux), index=df.index).groupby(df.patient.to_numpy()).mean()
     pm = clf.meta.get('patient_model')
     if pm:
         t = class_shares(df, prob, clf.classes)
         return pd.Series(PatientModel.from_dict(pm).decision(t.add_prefix('e_')), index=t.index)
-    if aux is not None: return pd.Series(np.asarray(aux), index=df.index).groupby(df.patient.to_numpy()).mean()
     return class_shares(df, prob, clf.classes)['promyelocyte']
 
 def attach_patient_model(clf, # a trained `Classifier`

@@ -142,8 +142,9 @@ def _norm_call(c)->dict|None:
     if isinstance(c, dict): return dict(label=str(c['label']), prob=float(c['prob']))
     return dict(label=str(c[0]), prob=float(c[1]))
 
-def _apl_call(p_apl:float)->dict:
-    return dict(label='APL' if p_apl >= 0.5 else 'AML', prob=float(max(p_apl, 1 - p_apl)), p_apl=float(p_apl))
+def _apl_call(p_apl:float, n_cells:int)->dict:
+    "APL vs AML from the APL probability of `n_cells` pooled cells (the count says how much the call rests on)."
+    return dict(label='APL' if p_apl >= 0.5 else 'AML', prob=float(max(p_apl, 1 - p_apl)), p_apl=float(p_apl), n_cells=int(n_cells))
 
 def _field_pool(calls:list)->dict|None:
     "Mean of the per-picture field probabilities, as a call."
@@ -189,11 +190,11 @@ class CropClassifier:
         "The call over the cells (or, for a field classifier, the pictures) of a whole run."
         if self.kind == 'field': return _field_pool(calls)
         if not len(p): return None
+        if 'apl_head' in extra: return _apl_call(float(np.mean(extra['apl_head'])), len(p))  # the better score in CV
         if self.pm:
             from wbc_nb.diagnosis import PatientModel
             sh = pd.DataFrame([np.asarray(p, float).mean(0)], columns=[f'e_{c}' for c in self.classes])
-            return _apl_call(float(1/(1 + np.exp(-PatientModel.from_dict(self.pm).decision(sh)[0]))))
-        if 'apl_head' in extra: return _apl_call(float(np.mean(extra['apl_head'])))
+            return _apl_call(float(1/(1 + np.exp(-PatientModel.from_dict(self.pm).decision(sh)[0]))), len(p))
         return None
 
     def call(self, img, p, extra)->dict|None:
