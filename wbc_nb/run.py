@@ -31,7 +31,7 @@ __all__ = ['SPLIT_SEED', 'RUN_PROFILES', 'MODEL_FOLDERS', 'run_profile', 'new_ru
 SPLIT_SEED = 42  # the project's one train/test split (as `wbc_train_seg` and the benchmarks use it)
 
 RUN_PROFILES = {
-    'fast':  dict(seg=dict(profile='fast'), cells=dict(epochs=15), fields=dict(epochs=30), n_pipeline=200),
+    'fast':  dict(seg=dict(profile='fast'), cells=dict(epochs=10), fields=dict(epochs=30), n_pipeline=200),  # make run <= 20 min
     'full':  dict(seg=dict(profile='full'), cells=dict(epochs=30), fields=dict(epochs=60), n_pipeline=1000),
     'smoke': dict(seg=dict(profile='fast', epochs=1, size=64, valid_pct=0.2), cells=dict(epochs=1, size=32),
                   fields=dict(epochs=1, size=32), n_pipeline=6),
