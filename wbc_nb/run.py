@@ -115,7 +115,7 @@ class Study:
         self.seed, self.n_show, self.progress, self.log = seed, n_show, progress, log
         self.dir = new_run_dir(out); self.models = self.dir/'models'
         self.seg = self.cells_clf = self.fields_clf = None
-        self.metrics, self.timings, self.failed, self.skipped = {}, {}, {}, []
+        self.metrics, self.timings, self.failed, self.skipped, self._frames = {}, {}, {}, [], {}
         self.report = Report('wbc_nb study', {'data': self.root, 'run folder': self.dir, 'profile': self.profile,
             'device': _machine(self.device), 'seed': seed, 'reused models': ', '.join(f'{k} ({v})' for k, v in self.reused.items()) or 'none',
             'versions': ', '.join(f'{k} {v}' for k, v in _versions().items())})
@@ -133,6 +133,15 @@ class Study:
         finally:
             self.timings[name] = round(time.time() - t0, 1)
             self.log(f"  {name}: {self.timings[name]:.0f} s")
+
+    def frame(self, name:str)->pd.DataFrame:
+        "The rows of dataset `name` ('segmentation_WBC', 'DeepAPL', 'ALL_Taleqani') with this run's split, read once per run."
+        if name not in self._frames:
+            load, kw = {'segmentation_WBC': (load_segmentation_wbc, {}), 'DeepAPL': (load_deepapl, dict(stratify='diagnosis', group='patient')),
+                        'ALL_Taleqani': (load_taleqani, dict(stratify='label'))}[name]
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore'); self._frames[name] = split_train_test(load(self.root), seed=SPLIT_SEED, **kw)
+        return self._frames[name]
 
     def __repr__(self): return f"Study({self.root}, profile={self.profile!r}, run={self.dir})"
 
@@ -185,7 +194,7 @@ def segmentation_step(self:Study):
     "Section 'Segmentation': U-Net vs Otsu (with and without the 5x5 opening) on the test split; best and worst pictures."
     from wbc_nb.unet import save_segmenter
     with self._step('segmentation', 'Segmentation: U-Net against the colour baseline') as sec:
-        df = split_train_test(load_segmentation_wbc(self.root), seed=SPLIT_SEED)
+        df = self.frame('segmentation_WBC')
         self.seg, trained = self._segmenter(df)
         m = self.seg.meta
         sec.text(f"{(df.split == 'train').sum()} training and {(df.split == 'test').sum()} test pictures (70/30, seed {SPLIT_SEED}). "
@@ -240,7 +249,7 @@ def _classifier(self:Study, name:str, df:pd.DataFrame, X:np.ndarray, task:str, k
 @patch
 def _crops(self:Study, df, name, task):
     "Crops of every row with the recipe of the model to be reused or trained (and the rows that could be read)."
-    from wbc_nb.classifier import TASKS, load_classifier
+    from wbc_nb.classifier import TASKS
     from wbc_nb.diagnosis import cell_arrays
     if name in self.reused:
         c = json.loads((self.reused[name]/'classifier.json').read_text())
@@ -256,9 +265,7 @@ def cells_step(self:Study):
     from wbc_nb.diagnosis import (cell_metrics, ece, plot_confusion, reliability_diagram, patient_table, patient_cv,
                                   attach_patient_model)
     with self._step('cells', 'Cells and patients: DeepAPL, APL vs AML') as sec:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore'); df = load_deepapl(self.root)
-        df = split_train_test(df, seed=SPLIT_SEED, stratify='diagnosis', group='patient')
+        df = self.frame('DeepAPL')
         X, col, ok = self._crops(df, 'cells', 'deepapl')
         df, X, col = df[ok].reset_index(drop=True), X[ok], col[ok]
         te = (df.split == 'test').to_numpy()
@@ -319,7 +326,7 @@ def fields_step(self:Study):
     from wbc_nb.classifier import save_classifier
     from wbc_nb.diagnosis import field_metrics, plot_confusion
     with self._step('fields', 'B-ALL fields: ALL_Taleqani') as sec:
-        df = split_train_test(load_taleqani(self.root), seed=SPLIT_SEED, stratify='label')
+        df = self.frame('ALL_Taleqani')
         X, _, ok = self._crops(df, 'fields', 'taleqani')
         df, X = df[ok].reset_index(drop=True), X[ok]
         te = (df.split == 'test').to_numpy()
@@ -360,10 +367,8 @@ def pipeline_step(self:Study):
         sec.text(f"Segmenter: {'U-Net of this run' if self.seg is not None else 'Otsu baseline (no U-Net in this run)'}; "
                  f"cell classifier: {'DeepAPL model of this run' if self.cells_clf is not None else 'none'}.")
         shown, rows = [], []
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            try: dp = split_train_test(load_deepapl(self.root), seed=SPLIT_SEED, stratify='diagnosis', group='patient')
-            except FileNotFoundError: dp = None
+        try: dp = self.frame('DeepAPL')
+        except FileNotFoundError: dp = None
         if dp is not None:
             dt = dp[dp.split == 'test'].sample(frac=1, random_state=0).head(self.cfg['n_pipeline'])
             res = []
@@ -374,10 +379,8 @@ def pipeline_step(self:Study):
                                  prob=None if c is None or 'prob' not in c else float(c['prob']), ms=r.timings.get('total', np.nan)))
             shown += [(r, f"DeepAPL {t}") for r, t in zip(res[:self.n_show], dt.cls[:self.n_show])]
         others = []
-        for load, name in ((load_segmentation_wbc, 'segmentation_WBC'), (load_taleqani, 'ALL_Taleqani')):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter('ignore'); d = split_train_test(load(self.root), seed=SPLIT_SEED)
+        for name in ('segmentation_WBC', 'ALL_Taleqani'):
+            try: d = self.frame(name)
             except FileNotFoundError: continue
             col = 'image' if 'image' in d.columns else 'path'
             pics = d[d.split == 'test'][col].tolist()[:max(1, self.n_show//3)]
@@ -457,7 +460,6 @@ def finish(self:Study)->Path:
 @patch
 def run(self:Study)->Path:
     "Every step in order, then the report; returns its path."
-    matplotlib.use('Agg', force=False) if not matplotlib.get_backend().lower().startswith(('module://matplotlib_inline', 'inline')) else None
     for step in (self.data_step, self.segmentation_step, self.cells_step, self.fields_step, self.pipeline_step, self.models_step): step()
     return self.finish()
 
@@ -472,6 +474,7 @@ def wbc_run(data:str=None, # data root (default: $WBC_NB_DATA, else ../shared/da
             quiet:bool=False, # no progress bars
            ):
     "The whole study: check data, train and test segmenter and classifiers, run the pipeline, write runs/<time>/report.html."
+    matplotlib.use('Agg')  # a command draws into files only
     with cli_errors('wbc_run'):
         if device not in ('auto', 'cpu', 'cuda'): raise UsageError(f"unknown --device {device!r} (choose auto, cpu or cuda)")
         st = Study(data, out, reuse, profile, device, seed, progress=not quiet)
