@@ -1,13 +1,16 @@
 """Classifier cross-validation benchmark (not a test): the issue-5 protocol on the real data, one configuration a run.
 
     flock /tmp/wbc_train.lock .venv/bin/python bench/cls_cv.py --task deepapl --name c64 [--size 64] [--epochs 10]
-        [--mode raw|masked|both --seg SEG_DIR] [--tta 1] [--init SEG_DIR] [--weight-power 0.5] [--aux-w 0.5] [--data DIR]
+        [--route cells|field] [--combine A,B] [--mode raw|masked|both --seg SEG_DIR] [--tta 1] [--init SEG_DIR] [--weight-power 0.5] [--aux-w 0.5] [--chs 16,24,48,96,128] [--stain reinhard] [--data DIR]
 
 `deepapl`: patient-grouped 5-fold CV on DeepAPL (folds stratified by diagnosis): out-of-fold cell metrics (balanced
 accuracy over the classes present, 3-class neutrophil / promyelocyte / blast accuracy, per-class recall, ECE), and
 the APL vs AML patient AUC (pooled out of fold, bootstrap 95% CI) of the network's scores beside the colour-only and
 experts'-shares baselines on the same folds (`wbc_nb.diagnosis.cv_experiment`).
-`taleqani`: 5-fold CV by field on ALL_Taleqani (no patient ids): 4-class and 2-class field accuracy.
+`taleqani`: 5-fold CV by field on ALL_Taleqani (no patient ids): 4-class and 2-class field accuracy, for one route
+of `wbc_nb.fields` (`--route cells`: each white cell, pooled per field; `--route field`: the whole field).
+`--combine A,B` scores the equal-weight geometric mean of two earlier taleqani runs' out-of-fold probabilities (same
+folds required; nothing is trained or tuned).
 
 Each run appends one row to bench/results/cls_cv.md (with the machine) and writes its full JSON to
 bench/results/cls_cv/<name>.json; out-of-fold predictions go to /tmp/wbc_cls_cv/ (not the repository).
@@ -27,8 +30,11 @@ def machine()->str:
 
 def row(res:dict, args)->str:
     s = res['settings']
-    cfg = f"size {s['size']}, {s.get('epochs', 10)} ep, mode {s['mode']}" + (f", tta {s['tta']}" if s['tta'] > 1 else '') \
-          + (f", init seg" if args.init else '') + (f", wp {args.weight_power}" if args.weight_power != 0.5 else '')
+    if 'combine' in s: cfg = f"geometric mean of {' and '.join(s['combine'])}"
+    else: cfg = (f"{s['route']} route, " if 'route' in s else '') + f"size {s['size']}, {s.get('epochs', 10)} ep, mode {s['mode']}" + (f", tta {s['tta']}" if s['tta'] > 1 else '') \
+          + (f", init seg" if args.init else '') + (f", wp {args.weight_power}" if args.weight_power != 0.5 else '') \
+          + (f", chs {args.chs}" if args.chs else '') \
+          + (f", stain {args.stain}" if args.stain != 'none' else '')
     if res['task'] == 'deepapl':
         c, p = res['cell'], res['patient']
         auc = lambda k: f"{p[k]['auc']:.3f} [{p[k]['lo']:.2f}-{p[k]['hi']:.2f}]" if k in p else ''
@@ -58,22 +64,51 @@ def main():
     ap.add_argument('--mode', default='raw', choices=['raw', 'masked', 'both']); ap.add_argument('--seg')
     ap.add_argument('--init'); ap.add_argument('--tta', type=int, default=1)
     ap.add_argument('--weight-power', type=float, default=0.5); ap.add_argument('--aux-w', type=float, default=0.5)
+    ap.add_argument('--chs', help='encoder channels, e.g. 16,24,48,96,128 (the light U-Net\'s, needed with --init)')
+    ap.add_argument('--route', default='cells', choices=['cells', 'field'], help='taleqani: cells (pooled) or the whole field')
+    ap.add_argument('--combine', help='A,B: two earlier taleqani runs (their /tmp/wbc_cls_cv/NAME.npz), equal-weight geometric mean')
+    ap.add_argument('--stain', default='none', choices=['none', 'reinhard'], help='stain normalisation of every crop')
     ap.add_argument('--threads', type=int, default=2)
     a = ap.parse_args()
     import torch; torch.set_num_threads(a.threads)
-    from wbc_nb.diagnosis import cv_experiment
-    from wbc_nb.classifier import TASKS
-    size = a.size or TASKS[a.task]['size']
-    kw = dict(epochs=a.epochs, weight_power=a.weight_power, aux_w=a.aux_w)
-    if a.init: kw['init'] = a.init
     t0 = time.time()
-    res = cv_experiment(a.task, a.name, a.data, out='/tmp/wbc_cls_cv', size=size, mode=a.mode, seg=a.seg, tta=a.tta,
-                        cache=f"/tmp/wbc_cls_cv/crops_{a.task}_{size}_{'seg' if a.seg else 'raw'}.npz", **kw)
+    if a.combine: res = combine(a.name, a.combine.split(','))
+    else: res = experiment(a)
     (RESULTS/'cls_cv').mkdir(parents=True, exist_ok=True)
     (RESULTS/'cls_cv'/f'{a.name}.json').write_text(json.dumps({**res, 'machine': machine()}, indent=1, default=str))
     md = RESULTS/'cls_cv.md'
     if not md.exists(): md.write_text(HEADER.replace('| name |', f'Machine of the first run: {machine()}.\n\n| name |', 1))
     with open(md, 'a') as f: f.write(row(res, a) + '\n')
     print(row(res, a)); print(f"{time.time() - t0:.0f} s on {machine()}")
+
+OUT = '/tmp/wbc_cls_cv'
+
+def combine(name:str, runs:list)->dict:
+    "Equal-weight geometric mean of two taleqani runs' out-of-fold field probabilities (same fields, folds and classes)."
+    import numpy as np
+    from wbc_nb.fields import pool_fields
+    from wbc_nb.diagnosis import field_metrics, ece
+    z = [np.load(f'{OUT}/{r}.npz') for r in runs]
+    for k in ('y', 'fold', 'classes'):
+        if not all((zz[k] == z[0][k]).all() for zz in z): raise SystemExit(f"--combine: the runs differ in {k!r}")
+    prob = np.concatenate([zz['prob'] for zz in z])
+    p, _ = pool_fields(prob, np.tile(np.arange(len(z[0]['y'])), len(z)), len(z[0]['y']))
+    y, cl = z[0]['y'].astype(str), z[0]['classes'].astype(str).tolist()
+    secs = sum(json.loads((RESULTS/'cls_cv'/f'{r}.json').read_text())['seconds'] for r in runs)
+    return dict(task='taleqani', name=name, settings=dict(combine=runs, tta=1), seconds=secs,
+                field={**field_metrics(y, p, cl), 'field.ece': ece(p, np.array([cl.index(c) for c in y]))})
+
+def experiment(a)->dict:
+    from wbc_nb.diagnosis import cv_experiment
+    from wbc_nb.classifier import TASKS
+    size = a.size or (None if a.task == 'taleqani' else TASKS[a.task]['size'])
+    kw = dict(epochs=a.epochs, weight_power=a.weight_power, aux_w=a.aux_w)
+    if a.init: kw['init'] = a.init
+    if a.chs: kw['chs'] = tuple(int(c) for c in a.chs.split(','))
+    if a.stain != 'none': kw['stain'] = a.stain
+    if a.task == 'taleqani': kw['route'] = a.route
+    crops = f"{a.task}_{a.route}" if a.task == 'taleqani' else a.task
+    return cv_experiment(a.task, a.name, a.data, out=OUT, size=size, mode=a.mode, seg=a.seg, tta=a.tta,
+                         cache=f"{OUT}/crops_{crops}_{size}_{'seg' if a.seg else 'raw'}.npz", **kw)
 
 if __name__ == '__main__': main()

@@ -19,14 +19,15 @@ from fastai.data.load import DataLoader
 from sklearn.metrics import balanced_accuracy_score
 from .core import read_image, ImageReadError, FileProblemError, save_model, read_model_meta, load_state
 from .data import CLASSES, TALEQANI_LABELS
+from .preprocess import dihedral
 from .unet import light_encoder
 from .morphology import mask_instances
 
 # %% auto #0
-__all__ = ['TASKS', 'CROP_MODES', 'CLS_FORMAT', 'CLS_FORMAT_VERSION', 'CLS_WEIGHTS', 'CLS_META', 'centre_component', 'cell_crop',
-           'crop_arrays', 'ClsNet', 'cls_model', 'init_from_segmenter', 'CellAugment', 'ClsLoss', 'class_weights',
-           'BalAcc', 'fit_temperature', 'predict_logits', 'softmax', 'Classifier', 'train_classifier',
-           'ClassifierFileError', 'save_classifier', 'load_classifier']
+__all__ = ['TASKS', 'CROP_MODES', 'STAIN_METHODS', 'CLS_FORMAT', 'CLS_FORMAT_VERSION', 'CLS_WEIGHTS', 'CLS_META',
+           'centre_component', 'cell_crop', 'crop_arrays', 'ClsNet', 'cls_model', 'init_from_segmenter', 'CellAugment',
+           'reinhard', 'ClsLoss', 'class_weights', 'BalAcc', 'fit_temperature', 'predict_logits', 'softmax',
+           'Classifier', 'train_classifier', 'ClassifierFileError', 'save_classifier', 'load_classifier']
 
 # %% ../nbs/08_classifier.ipynb #dc0242f5
 TASKS = {
@@ -165,6 +166,26 @@ class CellAugment(Callback):
             x = torch.cat([on*rgb.clamp(0, 1) + (1 - on)*x[:, :c], x[:, c:]], 1)
         self.learn.xb = (x,)
 
+# %% ../nbs/08_classifier.ipynb #ab34676b
+STAIN_METHODS = ('none', 'reinhard')
+
+def reinhard(X:np.ndarray, # crops, N x S x S x C uint8 (the first three channels RGB; a mask channel is kept)
+             target:tuple|None=None, # (3 Lab means, 3 Lab spreads) to map every crop to; None: the mean over `X`
+            )->tuple:
+    "Reinhard stain normalisation of every crop: (normalised crops, the target used)."
+    X = np.asarray(X)
+    if X.ndim != 4 or X.shape[3] < 3 or X.dtype != np.uint8: raise ValueError(f"reinhard: expected N x S x S x C uint8 crops, got {X.shape} {X.dtype}")
+    lab = np.stack([cv2.cvtColor(np.ascontiguousarray(x[..., :3]), cv2.COLOR_RGB2LAB) for x in X]).astype(np.float32) if len(X) else np.zeros(X.shape[:3] + (3,), np.float32)
+    mu, sd = lab.mean((1, 2), keepdims=True), lab.std((1, 2), keepdims=True)
+    if target is None:
+        if not len(X): raise ValueError("reinhard: no crops to take a target from")
+        target = (mu.mean(0).ravel().tolist(), sd.mean(0).ravel().tolist())
+    tm, ts = (np.asarray(t, np.float32).reshape(1, 1, 1, 3) for t in target)
+    lab = np.clip((lab - mu)/np.maximum(sd, 1.)*ts + tm, 0, 255).astype(np.uint8)
+    out = X.copy()
+    for i, l in enumerate(lab): out[i, ..., :3] = cv2.cvtColor(l, cv2.COLOR_LAB2RGB)
+    return out, ([float(v) for v in target[0]], [float(v) for v in target[1]])
+
 # %% ../nbs/08_classifier.ipynb #e774daed
 class ClsLoss(Module):
     "Weighted cross-entropy on the class logits (+ `aux_w` x binary cross-entropy of the auxiliary logit where known)."
@@ -216,12 +237,6 @@ def fit_temperature(logits:np.ndarray, # class logits, N x C
     return float(np.clip(lt.exp().item(), 0.05, 20.))
 
 # %% ../nbs/08_classifier.ipynb #fa2f7873
-def _dihedral(x, k):
-    if k & 1: x = x.flip(3)
-    if k & 2: x = x.flip(2)
-    if k & 4: x = x.transpose(2, 3)
-    return x
-
 @torch.no_grad()
 def predict_logits(model:nn.Module, # a `ClsNet`
                    X:np.ndarray, # crops, N x S x S x C uint8
@@ -234,7 +249,7 @@ def predict_logits(model:nn.Module, # a `ClsNet`
     out = []
     for i in range(0, len(X), bs):
         x = torch.from_numpy(np.ascontiguousarray(X[i:i + bs].transpose(0, 3, 1, 2))).to(device).float()/255
-        out.append(torch.stack([model(_dihedral(x, k)) for k in range(max(1, tta))]).mean(0).cpu())
+        out.append(torch.stack([model(dihedral(x, k)) for k in range(max(1, tta))]).mean(0).cpu())
     n = getattr(model, 'n_out', 0) + getattr(model, 'n_aux', 0)
     return torch.cat(out).numpy() if out else np.zeros((0, n), np.float32)
 
@@ -256,6 +271,7 @@ class Classifier:
         "Outputs for crops `X` (N x size x size x C uint8)."
         if X.ndim != 4 or X.shape[1:3] != (self.size, self.size):
             raise ValueError(f"crops must be N x {self.size} x {self.size} x C, got {X.shape}")
+        if self.meta.get('stain', 'none') == 'reinhard': X = reinhard(X, self.meta['stain_target'])[0]
         return predict_logits(self.model, X, tta=tta, device=self.device)
     def predict_crops(self, X:np.ndarray, tta:int=1, calibrated:bool=True)->tuple:
         "(class probabilities N x C, auxiliary probability N or None) of crops `X`."
@@ -268,7 +284,10 @@ class Classifier:
         "Crops of RGB pictures `imgs`, made with the recipe the model was trained with."
         return np.stack([cell_crop(i, self.size, self.frac, seg(i) if seg is not None else None, self.mode) for i in imgs])
     def predict(self, img:np.ndarray, seg=None)->dict:
-        "`{class: probability}` for one RGB picture."
+        "`{class: probability}` for one RGB picture (a cells-route field model adds `n_cells`, see 09b_fields)."
+        if self.meta.get('route') == 'cells':
+            from wbc_nb.fields import predict_field  # that module builds on this one
+            return predict_field(self, img, seg)
         p, _ = self.predict_crops(self.crops([img], seg))
         return dict(zip(self.classes, p[0].tolist()))
     def __repr__(self): return f"Classifier({self.meta.get('task')}, {len(self.classes)} classes, size={self.size}, mode={self.mode!r})"
@@ -307,13 +326,14 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
                      epochs:int=10, # epochs of one-cycle training
                      lr:float=3e-3, # peak learning rate
                      bs:int=64, # batch size
-                     chs:tuple=(32, 48, 96, 160, 256), # encoder channels (see `wbc_nb.unet.light_encoder`)
-                     n:int=1, # residual blocks per encoder stage
+                     chs:tuple|None=None, # encoder channels (default: the `init` U-Net's, else (32, 48, 96, 160, 256))
+                     n:int|None=None, # residual blocks per encoder stage (default: the `init` U-Net's, else 1)
                      weight_power:float=0.5, # class weights (count)^-power: 0 none, 0.5 square root, 1 fully balanced
                      aux_w:float=0.5, # weight of the per-cell APL-vs-AML head (0: no head)
                      valid:float=0.1, # fraction of patients held out to calibrate (temperature) and monitor
                      init=None, # a light `Segmenter` (or folder) whose encoder starts the network
                      augment:dict|None=None, # `CellAugment` arguments; {} for defaults, None for the defaults too
+                     stain:str='none', # 'none' or 'reinhard' (stain normalisation of every crop, see `reinhard`)
                      seed:int|None=42, # random seed (None: not seeded)
                      device:str='cpu', # where to train
                      progress:bool=False, # show fastai's progress bars and epoch table
@@ -329,15 +349,19 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
     if X is None: X, _ = crop_arrays(df.path, size, frac, mode, seg)
     if len(X) != len(df): raise ValueError(f"X has {len(X)} crops for {len(df)} rows")
     if X.shape[1:3] != (size, size): raise ValueError(f"crops are {X.shape[1:3]}, expected {(size, size)}")
+    if stain not in STAIN_METHODS: raise ValueError(f"unknown stain normalisation {stain!r}; use one of {STAIN_METHODS}")
+    target = None
+    if stain == 'reinhard': X, target = reinhard(X)
     aux = _aux(df, cfg) if aux_w else None
     if seed is not None: set_seed(seed, reproducible=True)
     va = _valid_split(df, y, valid, seed or 0)
+    if isinstance(init, (str, Path)):
+        from wbc_nb.unet import load_segmenter
+        init = load_segmenter(init)
+    ak = (getattr(init, 'meta', None) or {}).get('arch_kwargs', {})
+    chs, n = tuple(chs or ak.get('chs') or (32, 48, 96, 160, 256)), int(n or ak.get('n') or 1)
     model = cls_model(len(classes), X.shape[3], chs, n, n_aux=int(aux is not None))
-    if init is not None:
-        if isinstance(init, (str, Path)):
-            from wbc_nb.unet import load_segmenter
-            init = load_segmenter(init)
-        init_from_segmenter(model, init)
+    if init is not None: init_from_segmenter(model, init)
     tr_ds, va_ds = _ArrDS(X[~va], y[~va], None if aux is None else aux[~va]), _ArrDS(X[va], y[va], None if aux is None else aux[va])
     dls = DataLoaders(DataLoader(tr_ds, bs=bs, shuffle=True, drop_last=len(tr_ds) > bs, num_workers=0),
                       DataLoader(va_ds, bs=2*bs, num_workers=0), device=torch.device(device))
@@ -357,7 +381,7 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
             warnings.simplefilter('ignore')
             vrec = dict(valid_n=int(va.sum()), valid_accuracy=float((z[:, :len(classes)].argmax(1) == y[va]).mean()),
                         valid_balanced_accuracy=float(balanced_accuracy_score(y[va], z[:, :len(classes)].argmax(1))))
-    meta = dict(task=task, classes=classes, size=size, frac=frac, mode=mode, temperature=temp,
+    meta = dict(task=task, classes=classes, size=size, frac=frac, mode=mode, temperature=temp, stain=stain, stain_target=target,
                 label_column=cfg['label'], aux='apl' if aux is not None else None,
                 training=dict(n=int((~va).sum()), epochs=epochs, lr=lr, bs=bs, weight_power=weight_power, aux_w=aux_w,
                               augment=augment or {}, seed=seed, init=None if init is None else 'segmenter encoder',

@@ -84,6 +84,7 @@ def _seg_rows(data=None):
 def seg_predictor(method:str|None=None, # classical method, one of `SEG_METHODS`
                   model:str|Path|None=None, # folder of a saved segmenter (`segmenter.safetensors` + `.json`)
                   opening:int=0, # Otsu only: size of the opening kernel (0 = none, 5 = the paper's)
+                  tta:int=1, # model only: dihedral views averaged (1, 2, 4 or 8)
                  ):
     "A function RGB image -> class mask, from either a classical `method` or a saved `model`."
     if (method is None) == (model is None): raise UsageError("give exactly one of --method and --model")
@@ -92,16 +93,18 @@ def seg_predictor(method:str|None=None, # classical method, one of `SEG_METHODS`
         from wbc_nb.baseline import otsu_segment
         return lambda img: otsu_segment(img, opening=opening)
     from wbc_nb.unet import load_segmenter
-    return load_segmenter(model).predict
+    if tta not in (1, 2, 4, 8): raise UsageError(f"--tta must be 1, 2, 4 or 8, got {tta}")
+    return load_segmenter(model, tta=tta).predict
 
 def eval_seg(method:str|None=None, model:str|Path|None=None, # see `seg_predictor`
              data:str|Path|None=None, # data root, the segmentation_WBC folder, or any folder in its layout
              split:str='test', # 'test' (the held-out 30%) or 'all'
              opening:int=0, # Otsu only: opening kernel size
+             tta:int=1, # model only: dihedral views averaged (1, 2, 4 or 8)
             )->tuple:
     "Per-image scores and the summary dict of a segmenter on `data`."
     if split not in ('test', 'all'): raise UsageError(f"unknown --split {split!r} (choose test or all)")
-    predict = seg_predictor(method, model, opening)
+    predict = seg_predictor(method, model, opening, tta)
     df = _seg_rows(data)
     if split == 'test': df = split_train_test(df)
     return evaluate_segmenter(df, predict, split=split)
@@ -112,13 +115,14 @@ def wbc_eval_seg(method:str=None, # classical method: otsu
                  data:str=None, # data root, or any folder in the segmentation_WBC layout
                  split:str='test', # test (the held-out 30%) or all
                  opening:int=0, # Otsu only: opening kernel size (5 = the paper's 5x5)
+                 tta:int=1, # model only: average 1, 2, 4 or 8 flipped / transposed views
                  json:bool=False, # print the summary as JSON
                 ):
     "Evaluate a segmenter: nucleus and whole-cell Dice, IoU, precision and recall per dataset."
     with cli_errors('wbc_eval_seg'):
-        per, summary = eval_seg(method, model, data, split, opening)
+        per, summary = eval_seg(method, model, data, split, opening, tta)
     if json: print(_json.dumps(summary, indent=1)); return
-    name = f"--method {method}" + (f" --opening {opening}" if opening else '') if method else f"--model {model}"
+    name = f"--method {method}" + (f" --opening {opening}" if opening else '') if method else f"--model {model}" + (f" --tta {tta}" if tta > 1 else '')
     print(f"{name}, split {split}: mean over images")
     print(summary_table(summary).to_string())
 
@@ -182,7 +186,8 @@ def train_cls(task:str, # 'deepapl' (cells) or 'taleqani' (fields)
               data:str|Path|None=None, # data root or the dataset's folder
               seg:str|Path|None=None, # segmenter folder, for masked crops
               overwrite:bool=False, # replace a classifier already in `out`
-              **kwargs, # passed on to `wbc_nb.classifier.train_classifier`
+              route:str='cells', # taleqani: 'cells' (each white cell, pooled per field) or 'field' (the whole field), see `wbc_nb.fields`
+              **kwargs, # passed on to `wbc_nb.classifier.train_classifier` (or `wbc_nb.fields.train_fields`)
              ):
     "Train on every labelled row of `data` and save to `out`: (folder, `Classifier`)."
     from wbc_nb.data import load_deepapl, load_taleqani
@@ -192,6 +197,12 @@ def train_cls(task:str, # 'deepapl' (cells) or 'taleqani' (fields)
     out = Path(out)
     if (out/'classifier.json').exists() and not overwrite: raise UsageError(f"{out} already holds a classifier (use --overwrite to replace it)")
     df = (load_deepapl if task == 'deepapl' else load_taleqani)(data)
+    if task == 'taleqani':
+        from wbc_nb.fields import FIELD_ROUTES, field_crops, train_fields
+        if route not in FIELD_ROUTES: raise UsageError(f"unknown --route {route!r} (choose {' or '.join(FIELD_ROUTES)})")
+        if seg is not None or kwargs.pop('mode', 'raw') != 'raw': raise UsageError("--seg and --mode are for DeepAPL cells; ALL_Taleqani cells are found by colour")
+        clf = train_fields(df, field_crops(df.path, route, kwargs.pop('size', None)), **kwargs)
+        return save_classifier(clf, out), clf
     segm = None
     if seg is not None:
         from wbc_nb.unet import load_segmenter
@@ -205,17 +216,20 @@ def wbc_train_cls(task:str=None, # deepapl (cells + APL vs AML) or taleqani (B-A
                   out:str=None, # folder to write classifier.safetensors + classifier.json into (required)
                   data:str=None, # data root or the dataset's folder
                   seg:str=None, # segmenter folder (for masked crops)
-                  epochs:int=10, # training epochs
-                  size:int=None, # crop side in pixels (default: the task's)
+                  init:str=None, # light U-Net folder whose encoder starts the network (deepapl; better and faster in CV)
+                  route:str='cells', # taleqani: cells (each white cell, pooled per field) or field (the whole field)
+                  epochs:int=15, # training epochs
+                  size:int=None, # crop side in pixels (default: the task's; 48 for taleqani cells)
                   mode:str='raw', # raw, masked or both (masked needs --seg)
+                  stain:str='none', # none or reinhard (stain normalisation of every crop)
                   seed:int=42, # seed for a reproducible run
                   overwrite:bool=False, # replace a classifier already in --out
                  ):
     "Train the cell (DeepAPL) or field (ALL_Taleqani) classifier on a whole dataset and save it."
     with cli_errors('wbc_train_cls'):
         if task is None or out is None: raise UsageError("--task deepapl|taleqani and --out DIR are required")
-        path, clf = train_cls(task, out, data, seg, overwrite, epochs=epochs, size=size, mode=mode, seed=seed)
-    print(f"saved {path} ({len(clf.classes)} classes: {', '.join(clf.classes)})")
+        path, clf = train_cls(task, out, data, seg, overwrite, route, epochs=epochs, size=size, mode=mode, stain=stain, seed=seed, **({'init': init} if init else {}))
+    print(f"saved {path} ({len(clf.classes)} classes: {', '.join(clf.classes)}" + (f"; {clf.meta['route']} route)" if 'route' in clf.meta else ')'))
 
 def eval_cls(model:str|Path, # folder of a saved classifier
              data:str|Path|None=None, # labelled folder (DeepAPL, ALL_Taleqani or folder-per-class layout)

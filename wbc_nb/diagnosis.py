@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve, balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
 from .data import CLASSES, TALEQANI_LABELS, split_kfold
 from .core import read_image, ImageReadError
-from .classifier import crop_arrays, cell_crop
+from .classifier import TASKS, crop_arrays, cell_crop
 
 # %% auto #0
 __all__ = ['THREE_CLASSES', 'COLOUR_FEATURES', 'PATIENT_METHODS', 'cell_metrics', 'plot_confusion', 'ece', 'reliability_diagram',
@@ -295,6 +295,12 @@ def evaluate_classifier(clf, # a trained `Classifier` (`train_classifier` or `lo
     lab = 'label' if lay == 'taleqani' else 'cls'
     keep = df[lab].astype(str).isin(clf.classes).to_numpy()
     df = df[keep].reset_index(drop=True)
+    if lay == 'taleqani' and X is None:  # whole fields or their cells, pooled per field (`wbc_nb.fields`, built on this module)
+        from wbc_nb.fields import field_crops, predict_fields
+        fc = field_crops(df.path, clf.meta.get('route', 'field'), clf.size)
+        prob, n = predict_fields(clf, fc, fc.ok, tta)
+        return {**field_metrics(df.label[fc.ok], prob, clf.classes), 'field.n_skipped': int((~fc.ok).sum() + (~keep).sum()),
+                'field.no_cells': int((n == 0).sum())}
     if X is None: X, ok = crop_arrays(df.path, clf.size, clf.frac, clf.mode, seg, on_bad='skip')
     else: X, ok = X[keep], np.ones(keep.sum(), bool)
     df, X = df[ok].reset_index(drop=True), X[ok]
@@ -342,16 +348,36 @@ def crops_as(X:np.ndarray, # crops from `cell_arrays` with a segmenter (RGB + ce
     if mode == 'masked': return np.where(X[..., 3:] > 127, X[..., :3], 0).astype(np.uint8)
     raise ValueError(f"mode must be 'raw', 'masked' or 'both', not {mode!r}")
 
+def _cv_fields_experiment(df, name, out, k, seed, size, cache, tta, route, log, t0, **kw)->dict:
+    "`cv_experiment` for ALL_Taleqani: K-fold CV by field of one route of `wbc_nb.fields`."
+    from wbc_nb.fields import field_crops, cv_fields
+    kw.pop('aux_w', None)
+    fc = field_crops(df.path, route, size, cache)
+    df, fc = df[fc.ok].reset_index(drop=True), fc.subset(fc.ok)
+    log(f"{len(df)} fields, {len(fc.X)} crops of {fc.size} px ({route} route), {time.time() - t0:.0f} s")
+    folds = split_kfold(df, k=k, seed=seed, stratify=['label']).fold.to_numpy()
+    cv = cv_fields(df, fc, folds, tta=tta, log=lambda s: log(f"{s} ({time.time() - t0:.0f} s)"), **kw)
+    y = df.label.astype(str).to_numpy(); yi = np.array([cv['classes'].index(c) for c in y])
+    res = dict(task='taleqani', name=name, settings={**kw, 'size': fc.size, 'mode': 'raw', 'route': route, 'tta': tta, 'k': k, 'seed': seed},
+               seconds=round(time.time() - t0), folds=[{a: b for a, b in r.items() if a != 'train_patients'} for r in cv['folds']],
+               field={**field_metrics(y, cv['prob'], cv['classes']), 'field.ece': ece(cv['prob'], yi),
+                      'field.no_cells': int((cv['n_cells'] == 0).sum()), 'field.mean_cells': float(cv['n_cells'].mean())})
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    np.savez(out/f'{name}.npz', prob=cv['prob'], fold=cv['fold'], y=y.astype(str), classes=np.array(cv['classes']), n_cells=cv['n_cells'])
+    (out/f'{name}.json').write_text(json.dumps(res, indent=1, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))
+    return res
+
 def cv_experiment(task:str='deepapl', # 'deepapl' (cells, patients) or 'taleqani' (fields)
                   name:str='base', # run name: files `<out>/<name>.npz`, `.json` (and patient tables for deepapl)
                   data=None, # data root (see `wbc_nb.core.data_root`)
                   out:str|Path='runs/cls_cv', # folder for the results (never inside the package; runs/ is git-ignored)
                   k:int=5, seed:int=42, # folds (grouped by patient / identical image, `split_kfold`)
-                  size:int=64, # crop side the network sees
+                  size:int|None=None, # crop side the network sees (default: the task's, 48 px for taleqani cells)
                   cache:str|Path|None=None, # .npz crop cache (see `cell_arrays`)
                   mode:str='raw', # 'raw', 'masked' or 'both' (the last two need `seg`)
                   seg=None, # a `wbc_nb.unet.Segmenter` or its folder: crops centred on the centre-most segmented cell
                   tta:int=1, # dihedral views averaged at prediction
+                  route:str='cells', # taleqani only: 'cells' (each white cell, pooled) or 'field' (whole field), see `wbc_nb.fields`
                   log=print, # progress lines
                   **kw, # passed to `train_classifier` (epochs, chs, weight_power, aux_w, augment, ...)
                  )->dict:
@@ -361,32 +387,29 @@ def cv_experiment(task:str='deepapl', # 'deepapl' (cells, patients) or 'taleqani
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
         df = load_deepapl(data) if task == 'deepapl' else load_taleqani(data)
-    lab = 'cls' if task == 'deepapl' else 'label'
-    frac = 0.72 if task == 'deepapl' else 1.0
     if mode != 'raw' and seg is None: raise ValueError(f"mode {mode!r} needs a segmenter (seg)")
     if isinstance(seg, (str, Path)):
         from wbc_nb.unet import load_segmenter
         seg = load_segmenter(seg)
-    X, col, ok = cell_arrays(df.path, size, frac, cache, seg, getattr(seg, 'meta', {}).get('weights', {}).get('sha256', ''))
+    if task == 'taleqani': return _cv_fields_experiment(df, name, out, k, seed, size, cache, tta, route, log, t0, **kw)
+    size = int(size or TASKS['deepapl']['size'])
+    X, col, ok = cell_arrays(df.path, size, 0.72, cache, seg, getattr(seg, 'meta', {}).get('weights', {}).get('sha256', ''))
     df, X, col = df[ok].reset_index(drop=True), X[ok], col[ok]
     if seg is not None: X = crops_as(X, mode)
-    log(f"{len(df)} {'cells' if task == 'deepapl' else 'fields'}, crops {X.shape}, {time.time() - t0:.0f} s")
-    folds = split_kfold(df, k=k, seed=seed, stratify=['diagnosis'] if task == 'deepapl' else [lab]).fold.to_numpy()
-    if task != 'deepapl': kw['aux_w'] = 0
+    log(f"{len(df)} cells, crops {X.shape}, {time.time() - t0:.0f} s")
+    folds = split_kfold(df, k=k, seed=seed, stratify=['diagnosis']).fold.to_numpy()
     cv = cross_validate(df, X, folds=folds, tta=tta, task=task, size=size, mode=mode,
                         log=lambda s: log(f"{s} ({time.time() - t0:.0f} s)"), **kw)
-    y = df[lab].to_numpy()
+    y = df.cls.to_numpy()
     res = dict(task=task, name=name, settings={**kw, 'size': size, 'mode': mode, 'seg': None if seg is None else str(getattr(seg, 'meta', {}).get('arch')), 'tta': tta, 'k': k, 'seed': seed}, seconds=round(time.time() - t0),
                folds=[{a: b for a, b in r.items() if a != 'train_patients'} for r in cv['folds']])
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     yi = np.array([cv['classes'].index(c) for c in y])
-    if task == 'deepapl':
-        res['cell'] = {**cell_metrics(y, cv['prob'], cv['classes']), 'cell.ece': ece(cv['prob'], yi)}
-        t = patient_table(df, cv['prob'], cv['classes'], cv['fold'], cv['aux'], col)
-        sc, auc = patient_cv(t, n_boot=2000, seed=0)
-        res['patient'] = auc.to_dict('index')
-        t.to_csv(out/f'{name}_ptable.csv'); sc.to_csv(out/f'{name}_patients.csv')
-    else: res['field'] = {**field_metrics(y, cv['prob'], cv['classes']), 'field.ece': ece(cv['prob'], yi)}
+    res['cell'] = {**cell_metrics(y, cv['prob'], cv['classes']), 'cell.ece': ece(cv['prob'], yi)}
+    t = patient_table(df, cv['prob'], cv['classes'], cv['fold'], cv['aux'], col)
+    sc, auc = patient_cv(t, n_boot=2000, seed=0)
+    res['patient'] = auc.to_dict('index')
+    t.to_csv(out/f'{name}_ptable.csv'); sc.to_csv(out/f'{name}_patients.csv')
     np.savez(out/f'{name}.npz', prob=cv['prob'], aux=cv['aux'] if cv['aux'] is not None else np.zeros(0), fold=cv['fold'],
              y=y.astype(str), classes=np.array(cv['classes']))
     (out/f'{name}.json').write_text(json.dumps(res, indent=1, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))

@@ -200,7 +200,9 @@ class CropClassifier:
     def call(self, img, p, extra)->dict|None:
         "The field call of one picture: APL vs AML from its cells, or the whole-field class."
         if self.kind != 'field': return self.pooled(p, extra)
-        fp = np.asarray(self.clf.predict_crops(self.clf.crops([img]))[0], float)[0]
+        if (getattr(self.clf, 'meta', None) or {}).get('route') == 'cells':  # it reads the field's cells (`wbc_nb.fields`)
+            d = self.clf.predict(img); fp = np.array([d[c] for c in self.classes], float)
+        else: fp = np.asarray(self.clf.predict_crops(self.clf.crops([img]))[0], float)[0]
         k = int(fp.argmax())
         return dict(label=self.classes[k], prob=float(fp[k]), probs=dict(zip(self.classes, map(float, fp))))
 

@@ -16,8 +16,8 @@ import albumentations as A
 from .core import read_image, read_mask
 
 # %% auto #0
-__all__ = ['PREP_MODES', 'clahe_gray', 'preprocess', 'resize_pair', 'to_original', 'seg_augs', 'AlbuSegTransform', 'seg_arrays',
-           'seg_dls']
+__all__ = ['PREP_MODES', 'clahe_gray', 'preprocess', 'resize_pair', 'to_original', 'dihedral', 'seg_augs', 'AlbuSegTransform',
+           'seg_arrays', 'seg_dls']
 
 # %% ../nbs/05_preprocess.ipynb #82b9d8b2
 PREP_MODES = ('rgb', 'gray_clahe')
@@ -61,6 +61,19 @@ def to_original(prob:np.ndarray, # per-class probabilities at model size, H' x W
     if prob.shape[:2] == (h, w): return prob
     out = cv2.resize(np.ascontiguousarray(prob, dtype=np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     return out.reshape(h, w, -1) if out.ndim == 2 else out
+
+# %% ../nbs/05_preprocess.ipynb #274dd6cb
+def dihedral(x, # a torch tensor, ... x H x W (a batch N x C x H x W, say)
+             k:int, # view 0-7: bit 0 flips the width, bit 1 the height, bit 2 swaps height and width
+             inverse:bool=False, # undo view `k` instead
+            ):
+    "View `k` of the dihedral group of the square on the last two axes of `x` (or its inverse)."
+    if not 0 <= k < 8: raise ValueError(f"dihedral view must be 0-7, got {k}")
+    if inverse and k & 4: x = x.transpose(-2, -1)
+    if k & 1: x = x.flip(-1)
+    if k & 2: x = x.flip(-2)
+    if not inverse and k & 4: x = x.transpose(-2, -1)
+    return x
 
 # %% ../nbs/05_preprocess.ipynb #ee2f5b35
 def seg_augs(rot:tuple=(30, 45), # rotation angles (degrees, each used both ways); () for none

@@ -31,10 +31,10 @@ __all__ = ['SPLIT_SEED', 'RUN_PROFILES', 'MODEL_FOLDERS', 'run_profile', 'new_ru
 SPLIT_SEED = 42  # the project's one train/test split (as `wbc_train_seg` and the benchmarks use it)
 
 RUN_PROFILES = {
-    'fast':  dict(seg=dict(profile='fast'), cells=dict(epochs=10), fields=dict(epochs=30), n_pipeline=200),  # make run <= 20 min
-    'full':  dict(seg=dict(profile='full'), cells=dict(epochs=30), fields=dict(epochs=60), n_pipeline=1000),
-    'smoke': dict(seg=dict(profile='fast', epochs=1, size=64, valid_pct=0.2), cells=dict(epochs=1, size=32),
-                  fields=dict(epochs=1, size=32), n_pipeline=6),
+    'fast':  dict(seg=dict(profile='fast'), cells=dict(epochs=15, init='segmenter'), fields=dict(epochs=15), n_pipeline=200),  # make run <= 20 min
+    'full':  dict(seg=dict(profile='full'), cells=dict(epochs=30, init='segmenter'), fields=dict(epochs=30), n_pipeline=1000),
+    'smoke': dict(seg=dict(profile='fast', epochs=1, size=64, valid_pct=0.2), cells=dict(epochs=1, size=32, init='segmenter'),
+                  fields=dict(epochs=1), n_pipeline=6),
 }
 
 def run_profile(name:str='auto', # 'auto' (full on a GPU, fast otherwise), 'fast', 'full' or 'smoke'
@@ -242,7 +242,10 @@ def _classifier(self:Study, name:str, df:pd.DataFrame, X:np.ndarray, task:str, k
         clf = load_classifier(self.reused[name], device=str(self.device))
         seen = set(map(str, clf.meta.get('trained_on', {}).get(key, [])))
         return clf, seen
-    clf = train_classifier(df, X=X, task=task, seed=self.seed, device=str(self.device), progress=self.progress, **self.cfg[name])
+    cfg = dict(self.cfg[name])
+    if cfg.pop('init', None) == 'segmenter' and (getattr(self.seg, 'meta', None) or {}).get('arch_kwargs', {}).get('encoder') == 'light':
+        cfg['init'] = self.seg  # this run's U-Net encoder: better and faster than from scratch in CV (bench/results/cls_cv.md)
+    clf = train_classifier(df, X=X, task=task, seed=self.seed, device=str(self.device), progress=self.progress, **cfg)
     clf.meta['trained_on'] = {'dataset': task, 'n': len(df), key: sorted(map(str, df[key].unique()))}
     return clf, None
 
@@ -284,7 +287,8 @@ def cells_step(self:Study):
         m['cell.ece'] = ece(prob[te], yi)
         n_tr, n_te = df.patient[~te].nunique(), df.patient[te].nunique()
         sec.text(f"{n_tr} training patients ({(~te).sum()} cells), {n_te} test patients ({te.sum()} cells); split by patient, "
-                 f"stratified by diagnosis. Network: {clf.meta['training']['epochs']} epochs from scratch on {clf.size} px crops, "
+                 f"stratified by diagnosis. Network: {clf.meta['training']['epochs']} epochs on {clf.size} px crops, "
+                 f"{'starting from the encoder of the U-Net' if clf.meta['training'].get('init') else 'from scratch'}, "
                  f"temperature-calibrated on held-out training patients.")
         sec.facts({'balanced accuracy (classes present)': f"{m['cell.balanced_accuracy']:.3f}", 'accuracy': f"{m['cell.accuracy']:.3f}",
                    '3-class accuracy (neutrophil / promyelocyte / blast)': f"{m.get('cell.accuracy_3class', float('nan')):.3f}",
@@ -322,32 +326,43 @@ def cells_step(self:Study):
 # %% ../nbs/13_run.ipynb #9b1e5641
 @patch
 def fields_step(self:Study):
-    "Section 'B-ALL fields': whole-field classifier on ALL_Taleqani, 4 classes and benign vs B-ALL."
-    from wbc_nb.classifier import save_classifier
+    "Section 'B-ALL fields': ALL_Taleqani field classifier (each white cell, pooled per field), 4 classes and benign vs B-ALL."
+    from wbc_nb.classifier import save_classifier, load_classifier
     from wbc_nb.diagnosis import field_metrics, plot_confusion
+    from wbc_nb.fields import field_crops, train_fields, predict_fields
     with self._step('fields', 'B-ALL fields: ALL_Taleqani') as sec:
         df = self.frame('ALL_Taleqani')
-        X, _, ok = self._crops(df, 'fields', 'taleqani')
-        df, X = df[ok].reset_index(drop=True), X[ok]
-        te = (df.split == 'test').to_numpy()
         df['field'] = [Path(p).name for p in df.path]
-        clf, seen = self._classifier('fields', df[~te].reset_index(drop=True), X[~te], 'taleqani', 'field')
-        if seen is not None:
+        te, cfg, clf = (df.split == 'test').to_numpy(), dict(self.cfg['fields']), None
+        if 'fields' in self.reused:
+            clf = load_classifier(self.reused['fields'], device=str(self.device))
+            seen = set(map(str, clf.meta.get('trained_on', {}).get('field', [])))
             if seen & set(df.field[te]): raise ValueError(f"the reused field classifier ({self.reused['fields']}) was trained on {len(seen & set(df.field[te]))} of this run's test fields")
             _copy_model(self.reused['fields'], self.models/'fields')
+        route = clf.meta.get('route', 'field') if clf else cfg.pop('route', 'cells')
+        fc = field_crops(df.path, route, clf.size if clf else cfg.pop('size', None))
+        tr = ~te & fc.ok
+        if clf is None:
+            clf = train_fields(df, fc, rows=tr, seed=self.seed, device=str(self.device), progress=self.progress, **cfg)
+            clf.meta['trained_on'] = {'dataset': 'taleqani', 'n': int(tr.sum()), 'field': sorted(map(str, df.field[tr]))}
         self.fields_clf = clf
-        prob, _ = clf.predict_crops(X[te])
-        m = field_metrics(df.label[te], prob, clf.classes)
-        sec.text(f"{(~te).sum()} training and {te.sum()} test fields, split by field: the set has no patient ids, so fields of "
-                 f"one patient may lie on both sides. Whole-field network, {clf.meta['training']['epochs']} epochs from scratch on {clf.size} px.")
+        rows = te & fc.ok
+        prob, n = predict_fields(clf, fc, rows)
+        m = {**field_metrics(df.label[rows], prob, clf.classes), 'field.no_cells': int((n == 0).sum())}
+        how = (f"Each white cell is found by colour (Lab a* threshold, touching cells split), cut at {clf.size} px at the field's own "
+               f"resolution and classified; a field's call is the geometric mean of its cells' probabilities ({np.mean(n):.1f} cells "
+               f"per test field; {m['field.no_cells']} fields without a cell get a uniform vote)." if route == 'cells' else
+               f"Whole-field network on the field resized to {clf.size} px.")
+        sec.text(f"{tr.sum()} training and {rows.sum()} test fields, split by field: the set has no patient ids, so fields of "
+                 f"one patient may lie on both sides. {how} {clf.meta['training']['epochs']} epochs from scratch.")
         sec.facts({'4-class accuracy': f"{m['field.accuracy_4class']:.3f}", '2-class accuracy (benign vs B-ALL)': f"{m['field.accuracy_2class']:.3f}",
                    **{f'recall {c}': f"{m[f'field.recall.{c}']:.3f}" for c in clf.classes if f'field.recall.{c}' in m}, 'test fields': m['field.n_fields']})
         fig, ax = plt.subplots(figsize=(3.4, 3.2), dpi=80)
-        plot_confusion(df.label[te], prob, clf.classes, ax=ax, title='test fields (row-normalised)')
+        plot_confusion(df.label[rows], prob, clf.classes, ax=ax, title='test fields (row-normalised)')
         sec.figure(fig, 'Confusion matrix of the test fields')
         self.metrics.update(m)
         clf.meta['test'] = dict(m)
-        if seen is None: save_classifier(clf, self.models/'fields')
+        if 'fields' not in self.reused: save_classifier(clf, self.models/'fields')
 
 # %% ../nbs/13_run.ipynb #5575c7d4
 def _centre_cell(res)->pd.Series|None:

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from fastai.vision.all import (Learner, Metric, Callback, TrackerCallback, EarlyStoppingCallback, DynamicUnet,
                                ConvLayer, ResBlock, create_body, Module, imagenet_stats, set_seed)
 from .core import SEG_CLASSES, FileProblemError, save_model, read_model_meta, load_state
-from .preprocess import preprocess, resize_pair, to_original, seg_arrays, seg_dls, seg_augs
+from .preprocess import preprocess, resize_pair, dihedral, to_original, seg_arrays, seg_dls, seg_augs
 from .morphology import open_mask
 
 # %% auto #0
@@ -254,9 +254,11 @@ class Segmenter:
                  meta:dict, # the model's description (as in `segmenter.json`)
                  device:str='cpu', # where to run
                  open_ks:int=0, # opening applied by `predict` (0: none; the paper uses 5)
+                 tta:int=1, # dihedral views averaged (1: none, 2: with the horizontal flip, 4: both flips, 8: all)
                 ):
+        if tta not in (1, 2, 4, 8): raise ValueError(f"tta must be 1, 2, 4 or 8 views, got {tta}")
         self.device = seg_device(device)
-        self.model, self.meta, self.open_ks = model.to(self.device).eval(), meta, open_ks
+        self.model, self.meta, self.open_ks, self.tta = model.to(self.device).eval(), meta, open_ks, tta
         self.size, self.prep = int(meta['size']), meta.get('preprocessing', {})
         mean, std = self.prep.get('stats', imagenet_stats)
         self._mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1).to(self.device)
@@ -280,7 +282,9 @@ class Segmenter:
         out = []
         for i in range(0, len(imgs), bs):
             chunk = imgs[i:i + bs]
-            p = self.model(self._input(chunk)).float().softmax(1).permute(0, 2, 3, 1).cpu().numpy()
+            x = self._input(chunk)
+            p = sum(dihedral(self.model(dihedral(x, k)).float().softmax(1), k, inverse=True) for k in range(self.tta))
+            p = (p/self.tta).permute(0, 2, 3, 1).cpu().numpy()
             out += [to_original(pp, np.shape(im)) for pp, im in zip(p, chunk)]
         return out
 
@@ -297,7 +301,8 @@ class Segmenter:
         return self.predict_batch([img])[0]
 
     __call__ = predict
-    def __repr__(self): return f"Segmenter({self.meta.get('arch')}, size={self.size}, prep={self.prep.get('mode', 'rgb')!r})"
+    def __repr__(self):
+        return f"Segmenter({self.meta.get('arch')}, size={self.size}, prep={self.prep.get('mode', 'rgb')!r}" + (f", tta={self.tta})" if self.tta > 1 else ')')
 
 # %% ../nbs/06_unet.ipynb #0cae4c90
 SEG_FORMAT, SEG_FORMAT_VERSION = 'wbc_nb.segmenter', 1
@@ -323,9 +328,10 @@ def save_segmenter(learn, # a fastai `Learner`, a `Segmenter` or a `seg_model` n
 def load_segmenter(path:str|Path, # folder written by `save_segmenter` (or its segmenter.json / .safetensors file)
                    device:str='cpu', # where to run the network
                    open_ks:int=0, # opening applied by `predict` (0: none; the paper uses 5)
+                   tta:int=1, # dihedral views averaged by `predict` (1, 2, 4 or 8; see `Segmenter`)
                   )->Segmenter:
     "Rebuild a `Segmenter` from its folder without pickle; any bad file raises `SegmenterFileError`."
     meta, mp, wp = read_model_meta(path, META_FILE, WEIGHTS_FILE, SEG_FORMAT, SEG_FORMAT_VERSION,
                                    ('arch', 'arch_kwargs', 'size', 'n_out', 'n_in'), SegmenterFileError)
     build = lambda: seg_model(dict(name=meta['arch'], **meta['arch_kwargs']), size=meta['size'], n_out=meta['n_out'], n_in=meta['n_in'])
-    return Segmenter(load_state(build, wp, meta, mp, SegmenterFileError), meta, device=device, open_ks=open_ks)
+    return Segmenter(load_state(build, wp, meta, mp, SegmenterFileError), meta, device=device, open_ks=open_ks, tta=tta)
