@@ -351,7 +351,8 @@ def fields_step(self:Study):
         m = {**field_metrics(df.label[rows], prob, clf.classes), 'field.no_cells': int((n == 0).sum())}
         how = (f"Each white cell is found by colour (Lab a* threshold, touching cells split), cut at {clf.size} px at the field's own "
                f"resolution and classified; a field's call is the geometric mean of its cells' probabilities ({np.mean(n):.1f} cells "
-               f"per test field; {m['field.no_cells']} fields without a cell get a uniform vote)." if route == 'cells' else
+               f"per test field; " + (f"{m['field.no_cells']} fields without a cell got a uniform vote)." if m['field.no_cells'] else
+                                        "every test field had at least one).") if route == 'cells' else
                f"Whole-field network on the field resized to {clf.size} px.")
         sec.text(f"{tr.sum()} training and {rows.sum()} test fields, split by field: the set has no patient ids, so fields of "
                  f"one patient may lie on both sides. {how} {clf.meta['training']['epochs']} epochs from scratch.")
