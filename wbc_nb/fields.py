@@ -139,7 +139,7 @@ def predict_field(clf:Classifier, # a field classifier
                  )->dict:
     "`{class: probability}` of one field, and `n_cells` (crops it rests on)."
     if clf.meta.get('route', 'field') == 'cells': X = field_cells(img, clf.size, seg, clf.meta.get('min_size', 200))[0]
-    else: X = cell_crop(img, clf.size, clf.frac)[None]
+    else: X = clf.crops([img], seg)
     p, cnt = pool_fields(clf.predict_crops(X)[0] if len(X) else np.zeros((0, len(clf.classes))), np.zeros(len(X), int), 1)
     return {**dict(zip(clf.classes, p[0].tolist())), 'n_cells': int(cnt[0])}
 

@@ -235,19 +235,26 @@ def _bar(self:Study, items:list):
 
 # %% ../nbs/13_run.ipynb #4c5fc6d7
 @patch
+def _reused_classifier(self:Study, name:str, key:str, test)->object|None:
+    "The classifier `name` of the `--reuse` run, copied into this run; refused if it saw a `key` in `test`; None if not reused."
+    from wbc_nb.classifier import load_classifier
+    if name not in self.reused: return None
+    clf = load_classifier(self.reused[name], device=str(self.device))
+    seen = set(map(str, clf.meta.get('trained_on', {}).get(key, []))) & set(map(str, test))
+    if seen: raise ValueError(f"the reused {name[:-1]} classifier ({self.reused[name]}) was trained on {len(seen)} of this run's test {key}s")
+    _copy_model(self.reused[name], self.models/name)
+    return clf
+
+@patch
 def _classifier(self:Study, name:str, df:pd.DataFrame, X:np.ndarray, task:str, key:str):
-    "Reuse `name` (refused if it saw a test row's `key`) or train it on `df`/`X`; (classifier, trained?)."
-    from wbc_nb.classifier import train_classifier, save_classifier, load_classifier
-    if name in self.reused:
-        clf = load_classifier(self.reused[name], device=str(self.device))
-        seen = set(map(str, clf.meta.get('trained_on', {}).get(key, [])))
-        return clf, seen
+    "Train the classifier `name` on `df`/`X` (this run's U-Net encoder as its start where the profile says so)."
+    from wbc_nb.classifier import train_classifier
     cfg = dict(self.cfg[name])
     if cfg.pop('init', None) == 'segmenter' and (getattr(self.seg, 'meta', None) or {}).get('arch_kwargs', {}).get('encoder') == 'light':
         cfg['init'] = self.seg  # this run's U-Net encoder: better and faster than from scratch in CV (bench/results/cls_cv.md)
     clf = train_classifier(df, X=X, task=task, seed=self.seed, device=str(self.device), progress=self.progress, **cfg)
     clf.meta['trained_on'] = {'dataset': task, 'n': len(df), key: sorted(map(str, df[key].unique()))}
-    return clf, None
+    return clf
 
 @patch
 def _crops(self:Study, df, name, task):
@@ -272,11 +279,9 @@ def cells_step(self:Study):
         X, col, ok = self._crops(df, 'cells', 'deepapl')
         df, X, col = df[ok].reset_index(drop=True), X[ok], col[ok]
         te = (df.split == 'test').to_numpy()
-        clf, seen = self._classifier('cells', df[~te].reset_index(drop=True), X[~te], 'deepapl', 'patient')
-        if seen is not None:
-            if seen & set(df.patient[te]): raise ValueError(f"the reused cell classifier ({self.reused['cells']}) was trained on {len(seen & set(df.patient[te]))} of this run's test patients")
-            _copy_model(self.reused['cells'], self.models/'cells')
-        else:
+        clf = self._reused_classifier('cells', 'patient', df.patient[te])
+        if clf is None:
+            clf = self._classifier('cells', df[~te].reset_index(drop=True), X[~te], 'deepapl', 'patient')
             try: attach_patient_model(clf, df[~te])
             except ValueError as e: sec.note(f"No patient model: {e}", 'warn')
         self.cells_clf = clf
@@ -321,24 +326,20 @@ def cells_step(self:Study):
         self.metrics.update({f'patient.auc.{k}': float(v) for k, v in auc['auc'].items()})
         self.metrics['patient.n_patients'] = int(len(sc))
         clf.meta['test'] = {k: v for k, v in m.items()} | {f'patient.auc.{k}': float(v) for k, v in auc['auc'].items()}
-        if seen is None: save_classifier(clf, self.models/'cells')
+        if 'cells' not in self.reused: save_classifier(clf, self.models/'cells')
 
 # %% ../nbs/13_run.ipynb #9b1e5641
 @patch
 def fields_step(self:Study):
     "Section 'B-ALL fields': ALL_Taleqani field classifier (each white cell, pooled per field), 4 classes and benign vs B-ALL."
-    from wbc_nb.classifier import save_classifier, load_classifier
+    from wbc_nb.classifier import save_classifier
     from wbc_nb.diagnosis import field_metrics, plot_confusion
     from wbc_nb.fields import field_crops, train_fields, predict_fields
     with self._step('fields', 'B-ALL fields: ALL_Taleqani') as sec:
         df = self.frame('ALL_Taleqani')
         df['field'] = [Path(p).name for p in df.path]
-        te, cfg, clf = (df.split == 'test').to_numpy(), dict(self.cfg['fields']), None
-        if 'fields' in self.reused:
-            clf = load_classifier(self.reused['fields'], device=str(self.device))
-            seen = set(map(str, clf.meta.get('trained_on', {}).get('field', [])))
-            if seen & set(df.field[te]): raise ValueError(f"the reused field classifier ({self.reused['fields']}) was trained on {len(seen & set(df.field[te]))} of this run's test fields")
-            _copy_model(self.reused['fields'], self.models/'fields')
+        te, cfg = (df.split == 'test').to_numpy(), dict(self.cfg['fields'])
+        clf = self._reused_classifier('fields', 'field', df.field[te])
         route = clf.meta.get('route', 'field') if clf else cfg.pop('route', 'cells')
         fc = field_crops(df.path, route, clf.size if clf else cfg.pop('size', None))
         tr = ~te & fc.ok
