@@ -166,7 +166,11 @@ def wbc_train_seg(out:str=None, # folder to write segmenter.safetensors + segmen
                                         profile=profile, device=device, seed=seed, progress=not json)
     if json: print(_json.dumps(summary, indent=1)); return
     print(f"saved {path}/segmenter.safetensors + segmenter.json ({meta['training']['total_seconds']:.0f} s training)")
-    if meta.get('cv'): print(f"{folds}-fold CV nucleus Dice {meta['cv']['nucleus_dice_mean']:.3f} +- {meta['cv']['nucleus_dice_std']:.3f}")
+    if meta.get('cv'):
+        cv, groups = meta['cv'], [g for g in meta['cv']['per_fold'][0]['test']]
+        print(f"{folds}-fold CV on the train split (held-out folds, full size), mean +- sd over folds:")
+        for g in groups: print(f"  {g}: nucleus Dice {cv[f'{g}.nucleus_dice_mean']:.3f} +- {cv[f'{g}.nucleus_dice_std']:.3f}, "
+                               f"cell Dice {cv[f'{g}.cell_dice_mean']:.3f} +- {cv[f'{g}.cell_dice_std']:.3f}")
     print("test split: mean over images"); print(summary_table(summary).to_string())
 
 # %% ../nbs/11_cli.ipynb #d053d9c8

@@ -46,11 +46,11 @@ def resize_pair(img:np.ndarray, # picture, H x W x C
                 msk:np.ndarray|None=None, # class mask, H x W (or None)
                 size:int=160, # side of the square result
                ):
-    "`(img, msk)` resized to `size` x `size` (area/bilinear for the picture, nearest for the mask)."
+    "`(img, msk)` resized to `size` x `size` (area/bilinear for the picture, pixel-centre nearest for the mask)."
     h, w = img.shape[:2]
     interp = cv2.INTER_AREA if h*w > size*size else cv2.INTER_LINEAR
     i = cv2.resize(img, (size, size), interpolation=interp) if (h, w) != (size, size) else img
-    m = None if msk is None else cv2.resize(msk, (size, size), interpolation=cv2.INTER_NEAREST) if (h, w) != (size, size) else msk
+    m = None if msk is None else cv2.resize(msk, (size, size), interpolation=cv2.INTER_NEAREST_EXACT) if (h, w) != (size, size) else msk
     return i, m
 
 def to_original(prob:np.ndarray, # per-class probabilities at model size, H' x W' x C (float)

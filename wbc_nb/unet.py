@@ -19,6 +19,7 @@ from fastai.vision.all import (Learner, Metric, Callback, TrackerCallback, Early
 from .core import SEG_CLASSES, FileProblemError, save_model, read_model_meta, load_state
 from .preprocess import preprocess, resize_pair, dihedral, to_original, seg_arrays, seg_dls, seg_augs
 from .morphology import open_mask
+from .metrics import evaluate_segmenter
 
 # %% auto #0
 __all__ = ['SEG_ARCHS', 'SEG_LOSSES', 'SEG_PROFILES', 'SEG_FORMAT', 'SEG_FORMAT_VERSION', 'WEIGHTS_FILE', 'META_FILE',
@@ -157,7 +158,7 @@ def seg_learner(dls, # DataLoaders from `wbc_nb.preprocess.seg_dls`
 # %% ../nbs/06_unet.ipynb #a7804d07
 SEG_PROFILES = {
     'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}),
-    'full': dict(arch='light', size=160, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}),
+    'full': dict(arch='light', size=192, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}),
 }
 
 def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
@@ -182,11 +183,35 @@ def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
         rec.update(best_epoch=kb.best_epoch, **{f'valid_{k}': float(best[k]) for k in ('nucleus_dice', 'cell_dice')})
     return learn, rec
 
+def _prep_meta(cfg:dict)->dict:
+    "The `preprocessing` entry of a model's meta for a training config."
+    return dict(mode=cfg['prep'], clip=cfg['clip'], tile=cfg['tile'], resize='square', stats=[list(s) for s in imagenet_stats])
+
+def _holdout(rows:pd.DataFrame, pct:float, seed, strat)->np.ndarray:
+    "Positions in `rows` of a grouped, stratified `pct` hold-out (empty for pct 0)."
+    if not pct or pct <= 0 or len(rows) < 3: return np.array([], int)
+    from wbc_nb.data import split_train_test
+    return np.where(split_train_test(rows.reset_index(drop=True), test_size=pct, seed=seed or 0, stratify=strat, col='_v')['_v'] == 'test')[0]
+
+def _cv_fold(rows, imgs, msks, held, cfg, dev, seed, valid_pct, strat, progress, cbs)->dict:
+    "Train on the rows outside `held` exactly as the final fit trains (own keep-best hold-out), score `held` at full size."
+    tr = np.setdiff1d(np.arange(len(rows)), held)
+    sub = {**cfg, 'rep_idx': None if cfg.get('rep_idx') is None else [cfg['rep_idx'][j] for j in tr]}
+    strat_ok = strat if strat and rows.iloc[tr][strat].nunique() > 1 else None
+    learn, rec = _fit_one([imgs[j] for j in tr], [msks[j] for j in tr], _holdout(rows.iloc[tr], valid_pct, seed, strat_ok),
+                          sub, dev, seed, progress, cbs)
+    _, summ = evaluate_segmenter(rows.iloc[held], Segmenter.from_learner(learn, dict(preprocessing=_prep_meta(cfg)), device=str(dev)).predict)
+    keep = ('nucleus_dice', 'cell_dice', 'n_images')
+    return dict(rec, n_pictures=len(tr), n_test=len(held), test={g: {k: s[k] for k in keep} for g, s in summ.items()})
+
 def _cv_summary(recs:list)->dict:
+    "Mean and spread over folds of the held-out folds' Dice, per dataset and overall (`<group>.<score>_mean/_std`)."
     out = dict(folds=len(recs), per_fold=recs)
-    for k in ('valid_nucleus_dice', 'valid_cell_dice'):
-        v = np.array([r[k] for r in recs if k in r], float)
-        if len(v): out[k.replace('valid_', '') + '_mean'], out[k.replace('valid_', '') + '_std'] = float(v.mean()), float(v.std())
+    for g in recs[0]['test']:
+        for k in ('nucleus_dice', 'cell_dice'):
+            v = np.array([r['test'][g][k] for r in recs if g in r['test']], float)
+            out[f'{g}.{k}_mean'], out[f'{g}.{k}_std'] = float(v.mean()), float(v.std())
+    for k in ('nucleus_dice', 'cell_dice'): out[f'{k}_mean'], out[f'{k}_std'] = out[f'overall.{k}_mean'], out[f'overall.{k}_std']
     return out
 
 # %% ../nbs/06_unet.ipynb #39b20e26
@@ -214,7 +239,7 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
                    )->tuple:
     "Train a segmenter on the train rows of `df`: (fastai `Learner`, meta dict with config, CV and training record)."
     if profile not in SEG_PROFILES: raise ValueError(f"unknown profile {profile!r}; use one of {list(SEG_PROFILES)}")
-    from wbc_nb.data import split_kfold, split_train_test
+    from wbc_nb.data import split_kfold
     given = dict(arch=arch, epochs=epochs, size=size, bs=bs, lr=lr, patience=patience, repeat=repeat)
     cfg = {**SEG_PROFILES[profile], **{k: v for k, v in given.items() if v is not None}}
     cfg.update(loss=loss, prep=prep, clip=clip, tile=tile, stain=stain, find_lr=find_lr, profile=profile)
@@ -228,18 +253,13 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
     strat = 'dataset' if 'dataset' in rows.columns else None
     cv = None
     if folds and folds >= 2:
-        fr, recs = split_kfold(rows, k=folds, seed=seed or 0, stratify=strat), []
-        for k in range(folds):
-            _, rec = _fit_one(imgs, msks, np.where(fr['fold'] == k)[0], cfg, dev, seed, progress, cbs)
-            recs.append(dict(fold=k, **rec))
-        cv = _cv_summary(recs)
-    valid = np.array([], int)
-    if valid_pct and valid_pct > 0:
-        valid = np.where(split_train_test(rows, test_size=valid_pct, seed=seed or 0, stratify=strat, col='_v')['_v'] == 'test')[0]
-    learn, rec = _fit_one(imgs, msks, valid, cfg, dev, seed, progress, cbs)
+        fr = split_kfold(rows, k=folds, seed=seed or 0, stratify=strat)
+        cv = _cv_summary([dict(fold=k, **_cv_fold(rows, imgs, msks, np.where(fr['fold'] == k)[0], cfg, dev, seed, valid_pct,
+                                                  strat, progress, cbs)) for k in range(folds)])
+    learn, rec = _fit_one(imgs, msks, _holdout(rows, valid_pct, seed, strat), cfg, dev, seed, progress, cbs)
     ds = sorted(int(d) for d in rows['dataset'].unique()) if 'dataset' in rows.columns else None
     meta = dict(**learn.model.seg_config, classes=list(SEG_CLASSES),
-                preprocessing=dict(mode=prep, clip=clip, tile=tile, resize='square', stats=[list(s) for s in imagenet_stats]),
+                preprocessing=_prep_meta(cfg),
                 training={k: (v if not isinstance(v, (np.floating, np.integer)) else v.item()) for k, v in cfg.items() if k != 'rep_idx'}
                          | dict(seed=seed, device=str(dev), valid_pct=valid_pct, total_seconds=round(time.time() - t0, 1)),
                 trained_on=dict(n_images=len(rows), datasets=ds, root=str(Path(rows['image'][0]).parent.parent),
