@@ -31,7 +31,7 @@ install-dev: $(VENV)/.installed-dev
 ## The main job: the whole study (data check, U-Net vs baseline, classifiers, pipeline), written to runs/<time>/report.html.
 ## Pass options through ARGS, e.g. `make run ARGS="--reuse runs/2026-11-27_0912"`.
 run: install
-	OMP_NUM_THREADS=$$(nproc) $(BIN)/wbc_run $(ARGS)
+	OMP_NUM_THREADS=$$(env -u OMP_NUM_THREADS nproc) $(BIN)/wbc_run $(ARGS)
 
 ## Debian's Chromium for the browser test (no browser download); skipped with a note where apt is not ours to use.
 browser:
