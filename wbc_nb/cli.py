@@ -167,7 +167,7 @@ def wbc_train_seg(out:str=None, # folder to write segmenter.safetensors + segmen
     if json: print(_json.dumps(summary, indent=1)); return
     print(f"saved {path}/segmenter.safetensors + segmenter.json ({meta['training']['total_seconds']:.0f} s training)")
     if meta.get('cv'):
-        cv, groups = meta['cv'], [g for g in meta['cv']['per_fold'][0]['test']]
+        cv, groups = meta['cv'], list(meta['cv']['per_fold'][0]['test'])
         print(f"{folds}-fold CV on the train split (held-out folds, full size), mean +- sd over folds:")
         for g in groups: print(f"  {g}: nucleus Dice {cv[f'{g}.nucleus_dice_mean']:.3f} +- {cv[f'{g}.nucleus_dice_std']:.3f}, "
                                f"cell Dice {cv[f'{g}.cell_dice_mean']:.3f} +- {cv[f'{g}.cell_dice_std']:.3f}")

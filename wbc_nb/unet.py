@@ -189,7 +189,7 @@ def _prep_meta(cfg:dict)->dict:
 
 def _holdout(rows:pd.DataFrame, pct:float, seed, strat)->np.ndarray:
     "Positions in `rows` of a grouped, stratified `pct` hold-out (empty for pct 0)."
-    if not pct or pct <= 0 or len(rows) < 3: return np.array([], int)
+    if not pct or pct <= 0: return np.array([], int)
     from wbc_nb.data import split_train_test
     return np.where(split_train_test(rows.reset_index(drop=True), test_size=pct, seed=seed or 0, stratify=strat, col='_v')['_v'] == 'test')[0]
 
@@ -197,8 +197,7 @@ def _cv_fold(rows, imgs, msks, held, cfg, dev, seed, valid_pct, strat, progress,
     "Train on the rows outside `held` exactly as the final fit trains (own keep-best hold-out), score `held` at full size."
     tr = np.setdiff1d(np.arange(len(rows)), held)
     sub = {**cfg, 'rep_idx': None if cfg.get('rep_idx') is None else [cfg['rep_idx'][j] for j in tr]}
-    strat_ok = strat if strat and rows.iloc[tr][strat].nunique() > 1 else None
-    learn, rec = _fit_one([imgs[j] for j in tr], [msks[j] for j in tr], _holdout(rows.iloc[tr], valid_pct, seed, strat_ok),
+    learn, rec = _fit_one([imgs[j] for j in tr], [msks[j] for j in tr], _holdout(rows.iloc[tr], valid_pct, seed, strat),
                           sub, dev, seed, progress, cbs)
     _, summ = evaluate_segmenter(rows.iloc[held], Segmenter.from_learner(learn, dict(preprocessing=_prep_meta(cfg)), device=str(dev)).predict)
     keep = ('nucleus_dice', 'cell_dice', 'n_images')
