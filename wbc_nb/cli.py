@@ -150,6 +150,7 @@ def wbc_train_seg(out:str=None, # folder to write segmenter.safetensors + segmen
                   arch:str=None, # light, light_x, resnet18 or resnet34 (default: the profile's)
                   epochs:int=None, # training epochs (default: the profile's)
                   folds:int=0, # K-fold cross-validation on the train split before the final fit (0: none; 5 is usual)
+                  jobs:int=1, # processes for the folds: >1 trains them (and the final fit) at once, e.g. on one GPU
                   size:int=None, # input side in pixels (default: the profile's)
                   profile:str='fast', # fast (2-core CPU, ~10 min) or full (GPU)
                   device:str='auto', # auto, cpu or cuda
@@ -162,7 +163,7 @@ def wbc_train_seg(out:str=None, # folder to write segmenter.safetensors + segmen
         if out is None: raise UsageError("--out DIR is required (the folder to write the model into)")
         if profile not in ('fast', 'full'): raise UsageError(f"unknown --profile {profile!r} (choose fast or full)")
         if device not in ('auto', 'cpu', 'cuda'): raise UsageError(f"unknown --device {device!r} (choose auto, cpu or cuda)")
-        path, summary, meta = train_seg(out, data, overwrite, arch=arch, epochs=epochs, folds=folds, size=size,
+        path, summary, meta = train_seg(out, data, overwrite, arch=arch, epochs=epochs, folds=folds, jobs=jobs, size=size,
                                         profile=profile, device=device, seed=seed, progress=not json)
     if json: print(_json.dumps(summary, indent=1)); return
     print(f"saved {path}/segmenter.safetensors + segmenter.json ({meta['training']['total_seconds']:.0f} s training)")

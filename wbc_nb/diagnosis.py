@@ -21,7 +21,7 @@ from .classifier import TASKS, crop_arrays, cell_crop
 __all__ = ['THREE_CLASSES', 'COLOUR_FEATURES', 'PATIENT_METHODS', 'cell_metrics', 'plot_confusion', 'ece', 'reliability_diagram',
            'auc_ci', 'class_shares', 'colour_stats', 'PatientModel', 'cross_validate', 'patient_table', 'patient_cv',
            'field_metrics', 'layout_of', 'patient_scores', 'attach_patient_model', 'evaluate_classifier', 'cell_arrays',
-           'crops_as', 'cv_experiment']
+           'crops_as', 'cv_experiment', 'cells_experiment']
 
 # %% ../nbs/08a_diagnosis.ipynb #aa0d2715
 THREE_CLASSES = ('neutrophil', 'promyelocyte', 'blast')
@@ -396,12 +396,24 @@ def cv_experiment(task:str='deepapl', # 'deepapl' (cells, patients) or 'taleqani
     X, col, ok = cell_arrays(df.path, size, 0.72, cache, seg, getattr(seg, 'meta', {}).get('weights', {}).get('sha256', ''))
     df, X, col = df[ok].reset_index(drop=True), X[ok], col[ok]
     if seg is not None: X = crops_as(X, mode)
+    seg_arch = None if seg is None else str(getattr(seg, 'meta', {}).get('arch'))
+    return cells_experiment(df, X, col, name, out, k, seed, size, mode, seg_arch, tta, log, t0, **kw)
+
+def cells_experiment(df:pd.DataFrame, # DeepAPL cell rows (`load_deepapl`), only those with a crop
+                     X:np.ndarray, # their crops, N x size x size x C uint8
+                     col:np.ndarray, # their colour statistics, N x 9 (`colour_stats`)
+                     name:str='base', out:str|Path='runs/cls_cv', k:int=5, seed:int=42, size:int=96, mode:str='raw',
+                     seg_arch:str|None=None, # the segmenter's arch, recorded in the settings (None: raw crops)
+                     tta:int=1, log=print, t0:float|None=None, **kw, # as in `cv_experiment`
+                    )->dict:
+    "The DeepAPL part of `cv_experiment` on crops already made (e.g. carried to a GPU machine as arrays)."
+    t0, task = time.time() if t0 is None else t0, 'deepapl'
     log(f"{len(df)} cells, crops {X.shape}, {time.time() - t0:.0f} s")
     folds = split_kfold(df, k=k, seed=seed, stratify=['diagnosis']).fold.to_numpy()
     cv = cross_validate(df, X, folds=folds, tta=tta, task=task, size=size, mode=mode,
                         log=lambda s: log(f"{s} ({time.time() - t0:.0f} s)"), **kw)
     y = df.cls.to_numpy()
-    res = dict(task=task, name=name, settings={**kw, 'size': size, 'mode': mode, 'seg': None if seg is None else str(getattr(seg, 'meta', {}).get('arch')), 'tta': tta, 'k': k, 'seed': seed}, seconds=round(time.time() - t0),
+    res = dict(task=task, name=name, settings={**kw, 'size': size, 'mode': mode, 'seg': seg_arch, 'tta': tta, 'k': k, 'seed': seed}, seconds=round(time.time() - t0),
                folds=[{a: b for a, b in r.items() if a != 'train_patients'} for r in cv['folds']])
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     yi = np.array([cv['classes'].index(c) for c in y])

@@ -6,7 +6,9 @@ Docs: https://wbc-nb.github.io/wbc_nb/unet.html.md"""
 
 # %% ../nbs/06_unet.ipynb #75936ed2
 from __future__ import annotations
-import time
+import os, time, copy, contextlib
+import multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -14,6 +16,7 @@ import cv2
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 from fastai.vision.all import (Learner, Metric, Callback, TrackerCallback, EarlyStoppingCallback, DynamicUnet,
                                ConvLayer, ResBlock, create_body, Module, imagenet_stats, set_seed)
 from .core import SEG_CLASSES, FileProblemError, save_model, read_model_meta, load_state
@@ -24,7 +27,8 @@ from .metrics import evaluate_segmenter
 # %% auto #0
 __all__ = ['SEG_ARCHS', 'SEG_LOSSES', 'SEG_PROFILES', 'SEG_FORMAT', 'SEG_FORMAT_VERSION', 'WEIGHTS_FILE', 'META_FILE',
            'light_encoder', 'seg_model', 'SegLoss', 'seg_loss', 'SegDice', 'seg_metrics', 'KeepBest', 'seg_device',
-           'seg_learner', 'train_segmenter', 'Segmenter', 'SegmenterFileError', 'save_segmenter', 'load_segmenter']
+           'seg_learner', 'train_segmenter', 'fuse_conv_bn', 'Segmenter', 'SegmenterFileError', 'save_segmenter',
+           'load_segmenter']
 
 # %% ../nbs/06_unet.ipynb #a322310d
 SEG_ARCHS = {
@@ -203,6 +207,11 @@ def _cv_fold(rows, imgs, msks, held, cfg, dev, seed, valid_pct, strat, progress,
     keep = ('nucleus_dice', 'cell_dice', 'n_images')
     return dict(rec, n_pictures=len(tr), n_test=len(held), test={g: {k: s[k] for k in keep} for g, s in summ.items()})
 
+def _init_cv_worker(threads:int):
+    "A fold process: its share of the CPU threads (torch and OpenCV: all of them in every process starve the GPU), no jit warning."
+    import warnings; warnings.filterwarnings('ignore', message='.*torch.jit.script.*')
+    torch.set_num_threads(threads); cv2.setNumThreads(threads)
+
 def _cv_summary(recs:list)->dict:
     "Mean and spread over folds of the held-out folds' Dice, per dataset and overall (`<group>.<score>_mean/_std`)."
     out = dict(folds=len(recs), per_fold=recs)
@@ -221,6 +230,7 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
                     profile:str='fast', # 'fast' (2-core CPU) or 'full' (GPU); see `SEG_PROFILES`
                     device:str='auto', # 'auto', 'cpu' or 'cuda'
                     folds:int=0, # K-fold cross-validation before the final fit (0: none)
+                    jobs:int=1, # processes for the CV folds; >1 trains folds (and the final fit) at once, e.g. on one GPU
                     bs:int|None=None, # batch size (profile default)
                     lr:float|None=None, # peak one-cycle learning rate (profile default)
                     loss:str='dice_ce', # see `seg_loss`
@@ -234,7 +244,7 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
                     seed:int|None=42, # seeds everything (`set_seed(seed, reproducible=True)`); None: no seeding
                     find_lr:bool=False, # pick the learning rate with `lr_find` (valley) instead of `lr`
                     progress:bool=True, # fastai progress bars and epoch tables
-                    cbs=None, # extra fastai callbacks for every fit
+                    cbs=None, # extra fastai callbacks for every fit (with jobs > 1: the final fit only)
                    )->tuple:
     "Train a segmenter on the train rows of `df`: (fastai `Learner`, meta dict with config, CV and training record)."
     if profile not in SEG_PROFILES: raise ValueError(f"unknown profile {profile!r}; use one of {list(SEG_PROFILES)}")
@@ -250,23 +260,50 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
     rep = cfg.get('repeat') or {}
     cfg['rep_idx'] = [int(rep.get(int(d), rep.get(str(int(d)), 1))) for d in rows['dataset']] if 'dataset' in rows.columns else None
     strat = 'dataset' if 'dataset' in rows.columns else None
-    cv = None
+    helds = []
     if folds and folds >= 2:
         fr = split_kfold(rows, k=folds, seed=seed or 0, stratify=strat)
-        cv = _cv_summary([dict(fold=k, **_cv_fold(rows, imgs, msks, np.where(fr['fold'] == k)[0], cfg, dev, seed, valid_pct,
-                                                  strat, progress, cbs)) for k in range(folds)])
-    learn, rec = _fit_one(imgs, msks, _holdout(rows, valid_pct, seed, strat), cfg, dev, seed, progress, cbs)
+        helds = [np.where(fr['fold'] == k)[0] for k in range(folds)]
+    args = lambda k: (rows, imgs, msks, helds[k], cfg, dev, seed, valid_pct, strat)
+    final = lambda: _fit_one(imgs, msks, _holdout(rows, valid_pct, seed, strat), cfg, dev, seed, progress, cbs)
+    if helds and jobs > 1:   # folds in spawned processes while this one trains the final model
+        from wbc_nb import unet as u   # functions by module name, so that the fold processes can import them
+        threads = max(1, torch.get_num_threads() // min(jobs, folds))
+        with ProcessPoolExecutor(min(jobs, folds), mp_context=mp.get_context('spawn'), initializer=u._init_cv_worker,
+                                 initargs=(threads,)) as ex:
+            futs = [ex.submit(u._cv_fold, *args(k), False, None) for k in range(folds)]
+            learn, rec = final()
+            recs = [f.result() for f in futs]
+    else:
+        recs = [_cv_fold(*args(k), progress, cbs) for k in range(len(helds))]
+        learn, rec = final()
+    cv = _cv_summary([dict(fold=k, **r) for k, r in enumerate(recs)]) if recs else None
     ds = sorted(int(d) for d in rows['dataset'].unique()) if 'dataset' in rows.columns else None
     meta = dict(**learn.model.seg_config, classes=list(SEG_CLASSES),
                 preprocessing=_prep_meta(cfg),
                 training={k: (v if not isinstance(v, (np.floating, np.integer)) else v.item()) for k, v in cfg.items() if k != 'rep_idx'}
-                         | dict(seed=seed, device=str(dev), valid_pct=valid_pct, total_seconds=round(time.time() - t0, 1)),
+                         | dict(seed=seed, device=str(dev), valid_pct=valid_pct, folds=folds, jobs=jobs, total_seconds=round(time.time() - t0, 1)),
                 trained_on=dict(n_images=len(rows), datasets=ds, root=str(Path(rows['image'][0]).parent.parent),
                                 images=[f"{Path(p).parent.name}/{Path(p).name}" for p in rows['image']]),
                 final_fit=rec, cv=cv)
     return learn, meta
 
 # %% ../nbs/06_unet.ipynb #fe328f37
+def fuse_conv_bn(model:nn.Module)->nn.Module:
+    "An inference copy of `model` in eval mode with each batch norm that follows a convolution folded into it (same outputs, less work)."
+    m = copy.deepcopy(model).eval()
+    def walk(mod):
+        for name, child in mod.named_children():
+            if isinstance(child, nn.Sequential):
+                ks = list(child._modules)
+                for a, b in zip(ks[:-1], ks[1:]):
+                    c, bn = child._modules[a], child._modules[b]
+                    if isinstance(c, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d) and bn.track_running_stats:
+                        child._modules[a], child._modules[b] = fuse_conv_bn_eval(c, bn), nn.Identity()
+            walk(child)
+    walk(m)
+    return m
+
 class Segmenter:
     "A trained segmentation network with its preprocessing: picture in, class mask at the original size out."
     def __init__(self, model:nn.Module, # the `DynamicUnet` (weights loaded)
@@ -278,6 +315,7 @@ class Segmenter:
         if tta not in (1, 2, 4, 8): raise ValueError(f"tta must be 1, 2, 4 or 8 views, got {tta}")
         self.device = seg_device(device)
         self.model, self.meta, self.open_ks, self.tta = model.to(self.device).eval(), meta, open_ks, tta
+        self.net = fuse_conv_bn(self.model).to(memory_format=torch.channels_last)   # what `predict` runs; `model` stays as trained
         self.size, self.prep = int(meta['size']), meta.get('preprocessing', {})
         mean, std = self.prep.get('stats', imagenet_stats)
         self._mean = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1).to(self.device)
@@ -302,7 +340,7 @@ class Segmenter:
         for i in range(0, len(imgs), bs):
             chunk = imgs[i:i + bs]
             x = self._input(chunk)
-            p = sum(dihedral(self.model(dihedral(x, k)).float().softmax(1), k, inverse=True) for k in range(self.tta))
+            p = sum(dihedral(self.net(dihedral(x, k).contiguous(memory_format=torch.channels_last)).float().softmax(1), k, inverse=True) for k in range(self.tta))
             p = (p/self.tta).permute(0, 2, 3, 1).cpu().numpy()
             out += [to_original(pp, np.shape(im)) for pp, im in zip(p, chunk)]
         return out
