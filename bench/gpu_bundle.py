@@ -1,0 +1,48 @@
+"""Pack what a GPU session needs into `.gpu/` (git-ignored; never committed): the device machine gets the working tree
+and at most 64 MiB, not ../shared/data.
+
+    .venv/bin/python bench/gpu_bundle.py [--data DIR] [--init SEG_DIR] [--quality 95]
+
+- `.gpu/seg.tar.xz`: segmentation_WBC in its raw layout (about 17 MB; unpacked there to /tmp/data).
+- `.gpu/cells.npz` + `.gpu/cells.csv`: the DeepAPL 96 px crops of `wbc_nb.diagnosis.cell_arrays` (JPEG, quality
+  `--quality`, so about a fifth of the raw size: the GPU runs see slightly different pixels than the CPU runs, which is
+  why bench/gpu_session.sh reruns the CPU baseline recipe on them), their colour statistics and the cell rows.
+- `.gpu/init/`: a light segmenter whose encoder starts the classifiers (`--init`).
+- `.gpu/whl/`: wheels the device image lacks (see /work/.library/device/README.md; fetched with `pip download`).
+
+The data stay out of the repository: `.gpu/` is listed in `.git/info/exclude`; delete it after the session.
+"""
+import os, sys, json, shutil, tarfile, argparse, warnings
+from pathlib import Path
+os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
+warnings.filterwarnings('ignore')
+ROOT = Path(__file__).resolve().parent.parent
+GPU = ROOT/'.gpu'
+
+def pack_cells(data, quality:int):
+    import numpy as np, cv2
+    from wbc_nb.data import load_deepapl
+    from wbc_nb.diagnosis import cell_arrays
+    df = load_deepapl(data)
+    X, col, ok = cell_arrays(df.path, 96, 0.72, '/tmp/wbc_cls_cv/crops_deepapl_96_raw.npz')
+    df, X, col = df[ok].reset_index(drop=True), X[ok], col[ok]
+    blobs = [cv2.imencode('.jpg', x[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes() for x in X]
+    off = np.cumsum([0] + [len(b) for b in blobs])
+    np.savez(GPU/'cells.npz', jpeg=np.frombuffer(b''.join(blobs), np.uint8), offsets=off, colour=col)
+    df.drop(columns=['path']).to_csv(GPU/'cells.csv', index=False)
+    return len(df), off[-1]
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--data', default=os.environ.get('WBC_NB_DATA', str(ROOT.parent/'shared'/'data')))
+    ap.add_argument('--init', default='/tmp/seg_full'); ap.add_argument('--quality', type=int, default=95)
+    a = ap.parse_args()
+    GPU.mkdir(exist_ok=True)
+    with tarfile.open(GPU/'seg.tar.xz', 'w:xz') as t: t.add(Path(a.data)/'segmentation_WBC', 'segmentation_WBC')
+    n, nb = pack_cells(a.data, a.quality)
+    (GPU/'init').mkdir(exist_ok=True)
+    for f in ('segmenter.json', 'segmenter.safetensors'): shutil.copy(Path(a.init)/f, GPU/'init'/f)
+    tot = sum(f.stat().st_size for f in GPU.rglob('*') if f.is_file())
+    print(f"{n} cells ({nb/1e6:.1f} MB of JPEG); .gpu holds {tot/2**20:.1f} MiB")
+
+if __name__ == '__main__': main()
