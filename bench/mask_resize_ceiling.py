@@ -7,7 +7,8 @@
 import argparse, warnings
 import numpy as np, cv2
 warnings.filterwarnings('ignore')
-from wbc_nb.data import load_segmentation_wbc, split_train_test
+from wbc_nb.data import load_segmentation_wbc
+from wbc_nb.splits import split_train_test
 from wbc_nb.preprocess import to_original
 from wbc_nb.core import read_mask
 

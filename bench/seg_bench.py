@@ -5,7 +5,7 @@ vs segmentation_models_pytorch `Unet('resnet18')`, on one split with one trainin
 
 Every competitor runs in its own subprocess (so its peak memory is its own) and gets the same wall-clock training
 budget: the number of one-cycle epochs is set from its measured training speed so that training takes about
-`--budget` seconds. All use the 70/30 split of `wbc_nb.data.split_train_test` (seed 42); keep-best uses the same
+`--budget` seconds. All use the 70/30 split of `wbc_nb.splits.split_train_test` (seed 42); keep-best uses the same
 15 % hold-out of the train part; the test part is only used for the final scores. `fast-profile` is the exact
 `train_segmenter(profile='fast')` call (its own epochs, not the budget), timed end to end with test evaluation.
 
@@ -42,7 +42,8 @@ def machine()->dict:
                 mem_gb=round(os.sysconf('SC_PAGE_SIZE')*os.sysconf('SC_PHYS_PAGES')/2**30, 1))
 
 def _split(data):
-    from wbc_nb.data import load_segmentation_wbc, split_train_test
+    from wbc_nb.data import load_segmentation_wbc
+    from wbc_nb.splits import split_train_test
     df = split_train_test(load_segmentation_wbc(data))
     rows = df[df.split == 'train'].reset_index(drop=True)
     import numpy as np

@@ -308,7 +308,7 @@ def _aux(df:pd.DataFrame, cfg:dict)->np.ndarray|None:
 
 def _valid_split(df:pd.DataFrame, y:np.ndarray, valid:float, seed:int)->np.ndarray:
     "Boolean validation rows: a `valid` fraction of the patients (or of the identical-image groups)."
-    from wbc_nb.data import split_train_test
+    from wbc_nb.splits import split_train_test
     if not valid: return np.zeros(len(df), bool)
     g = [c for c in ('patient', 'group') if c in df.columns] or None
     d = pd.DataFrame({'y': y, **{c: df[c].to_numpy() for c in (g or [])}})

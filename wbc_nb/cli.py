@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse
 from .core import data_root, ImageReadError
-from .data import DATASETS, dataset_summary, load_segmentation_wbc, split_train_test, dataset_name
+from .data import DATASETS, dataset_summary, load_segmentation_wbc, dataset_name
+from .splits import split_train_test
 from .metrics import evaluate_segmenter, summary_table
 
 # %% auto #0

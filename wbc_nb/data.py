@@ -1,4 +1,4 @@
-"""Read each public dataset in its own raw layout into a DataFrame, report and drop broken files, and split by patient and by identical image.
+"""Read each public dataset in its own raw layout into a DataFrame, and report and drop broken files.
 
 Docs: https://wbc-nb.github.io/wbc_nb/data.html.md"""
 
@@ -6,22 +6,19 @@ Docs: https://wbc-nb.github.io/wbc_nb/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #db7958b4
 from __future__ import annotations
-import hashlib, io, itertools, math, re, warnings
+import hashlib, io, re, warnings
 from concurrent.futures import ThreadPoolExecutor
-from fractions import Fraction
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from sklearn.model_selection import StratifiedGroupKFold
 from .core import data_root, read_image, ImageReadError, IMAGE_EXTS, MASK_LEVELS
 
 # %% auto #0
 __all__ = ['PROBLEM_COLS', 'PROBLEMS', 'SEG_LABELS', 'CLASSES', 'CELL_TYPE_CLASS', 'TALEQANI_LABELS', 'DATASETS',
            'DataProblemError', 'problems_frame', 'get_problems', 'scan_file', 'seg_root', 'read_seg_labels',
-           'load_segmentation_wbc', 'split_kfold', 'split_train_test', 'canonical_class', 'deepapl_root', 'read_master',
-           'load_deepapl', 'taleqani_root', 'load_taleqani', 'load_folder', 'dataset_name', 'load_dataset',
-           'check_dataset', 'dataset_summary']
+           'load_segmentation_wbc', 'canonical_class', 'deepapl_root', 'read_master', 'load_deepapl', 'taleqani_root',
+           'load_taleqani', 'load_folder', 'dataset_name', 'load_dataset', 'check_dataset', 'dataset_summary']
 
 # %% ../nbs/01_data.ipynb #541953c9
 PROBLEM_COLS = ('dataset', 'file', 'problem', 'detail', 'action')
@@ -230,77 +227,6 @@ def _identical_groups(df:pd.DataFrame, sha1s:list, key, label_col:str):
             desc = ', '.join(f"{Path(df.at[i, df.columns[0]]).name}={df.at[i, label_col]}" for i in idx)
             dup += [(df.at[i, df.columns[0]], f"byte-identical files with different labels ({desc}); both dropped") for i in idx]
     return groups, dup
-
-# %% ../nbs/01_data.ipynb #287cc7ff
-def _strata(df:pd.DataFrame, stratify, k:int=1)->np.ndarray:
-    "Stratum key per row; columns are dropped from the left while the largest stratum has fewer than `k` rows."
-    if stratify == 'auto': stratify = [c for c in ('dataset', 'diagnosis', 'label', 'cls') if c in df.columns]
-    cols = [] if stratify is None else [stratify] if isinstance(stratify, str) else list(stratify)
-    while cols:
-        key = df[cols].astype(object).where(df[cols].notna(), '<NA>').astype(str).agg('|'.join, axis=1).to_numpy()
-        if pd.Series(key).value_counts().max() >= k: return key
-        cols = cols[1:]
-    return np.zeros(len(df), int)
-
-def _groups(df:pd.DataFrame, group)->np.ndarray:
-    "Connected components of rows sharing a value in any `group` column, named by their smallest key."
-    if group == 'auto': group = [c for c in ('patient', 'group') if c in df.columns]
-    cols = [] if group is None else [group] if isinstance(group, str) else list(group)
-    rowkey = pd.Series([f'<row{i}>' for i in df.index], index=df.index)
-    if not cols: return rowkey.to_numpy()
-    keys = [df[c].astype(object).where(df[c].notna()).astype(str).where(df[c].notna(), rowkey).radd(f'{c}=') for c in cols]
-    comp = keys[0].copy()
-    while True:
-        new = comp.copy()
-        for k in keys: new = new.groupby(k.values).transform('min')
-        if (new == comp).all(): return comp.to_numpy()
-        comp = new
-
-# %% ../nbs/01_data.ipynb #402c5bf5
-def split_kfold(df:pd.DataFrame, # rows to split
-                k:int=5, # number of folds
-                seed:int=42, # random seed: same seed and values, same folds
-                stratify='auto', # column name(s) to balance; 'auto' (see above) or None
-                group='auto', # column name(s) whose values must not cross folds; 'auto' (patient, group) or None
-                col:str='fold', # name of the new column
-               )->pd.DataFrame:
-    "Copy of `df` with a column `fold` (0..k-1): stratified, grouped, deterministic K-fold."
-    if k < 2: raise ValueError(f"k must be at least 2, got {k}")
-    y, g = _strata(df, stratify, k), _groups(df, group)
-    ng = len(set(g))
-    if ng < k: raise ValueError(f"cannot make {k} folds from {ng} groups (patients / identical images)")
-    fold = np.full(len(df), -1)
-    cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='.*least populated class.*')
-        for i, (_, te) in enumerate(cv.split(np.zeros((len(df), 1)), y, g)): fold[te] = i
-    out = df.copy(); out[col] = fold
-    return out
-
-# %% ../nbs/01_data.ipynb #4b015cc6
-def split_train_test(df:pd.DataFrame, # rows to split
-                     test_size:float=0.3, # fraction of groups in the test set (70/30 as in Zheng et al.)
-                     seed:int=42, # random seed: same seed and values, same split
-                     stratify='auto', # column name(s) to balance; 'auto' or None
-                     group='auto', # column name(s) whose values must not cross the split; 'auto' or None
-                     col:str='split', # name of the new column
-                    )->pd.DataFrame:
-    "Copy of `df` with a column `split` in {'train', 'test'}: stratified, grouped and deterministic."
-    if not 0 < test_size < 1: raise ValueError(f"test_size must be between 0 and 1, got {test_size}")
-    fr = Fraction(test_size).limit_denominator(20)
-    n, kt = fr.denominator, fr.numerator
-    ng = len(set(_groups(df, group)))
-    if n > ng: n, kt = ng, min(max(1, round(test_size*ng)), ng - 1)
-    if n < 2: raise ValueError(f"cannot split {ng} group(s) into train and test")
-    f = split_kfold(df, k=n, seed=seed, stratify=stratify, group=group, col='_fold')
-    fold = f.pop('_fold').to_numpy()
-    f[col] = np.where(np.isin(fold, _pick_folds(np.bincount(fold, minlength=n), kt, test_size*len(df))), 'test', 'train')
-    return f
-
-def _pick_folds(sizes, kt:int, target:float)->list:
-    "The `kt` folds whose total size is closest to `target` (the first `kt` if there are too many combinations)."
-    if math.comb(len(sizes), kt) > 5000: return list(range(kt))
-    return list(min(itertools.combinations(range(len(sizes)), kt), key=lambda c: abs(sum(sizes[i] for i in c) - target)))
 
 # %% ../nbs/01_data.ipynb #09b2c563
 CLASSES = ('blast', 'promyelocyte', 'myelocyte', 'neutrophil', 'lymphocyte', 'monocyte', 'eosinophil', 'basophil', 'other')

@@ -13,7 +13,8 @@ import pandas as pd
 import matplotlib.pyplot as plt
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve, balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
-from .data import CLASSES, TALEQANI_LABELS, split_kfold
+from .data import CLASSES, TALEQANI_LABELS
+from .splits import split_kfold
 from .core import read_image, ImageReadError
 from .classifier import TASKS, crop_arrays, cell_crop
 

@@ -18,7 +18,8 @@ from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
 import wbc_nb
 from .core import data_root, read_image, read_mask, _versions
-from .data import load_segmentation_wbc, load_deepapl, load_taleqani, split_train_test
+from .data import load_segmentation_wbc, load_deepapl, load_taleqani
+from .splits import split_train_test
 from .metrics import evaluate_segmenter
 from .report import Report
 from .cli import check_data, cli_errors, UsageError

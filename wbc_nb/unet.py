@@ -194,7 +194,7 @@ def _prep_meta(cfg:dict)->dict:
 def _holdout(rows:pd.DataFrame, pct:float, seed, strat)->np.ndarray:
     "Positions in `rows` of a grouped, stratified `pct` hold-out (empty for pct 0)."
     if not pct or pct <= 0: return np.array([], int)
-    from wbc_nb.data import split_train_test
+    from wbc_nb.splits import split_train_test
     return np.where(split_train_test(rows.reset_index(drop=True), test_size=pct, seed=seed or 0, stratify=strat, col='_v')['_v'] == 'test')[0]
 
 def _cv_fold(rows, imgs, msks, held, cfg, dev, seed, valid_pct, strat, progress, cbs)->dict:
@@ -248,7 +248,7 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
                    )->tuple:
     "Train a segmenter on the train rows of `df`: (fastai `Learner`, meta dict with config, CV and training record)."
     if profile not in SEG_PROFILES: raise ValueError(f"unknown profile {profile!r}; use one of {list(SEG_PROFILES)}")
-    from wbc_nb.data import split_kfold
+    from wbc_nb.splits import split_kfold
     given = dict(arch=arch, epochs=epochs, size=size, bs=bs, lr=lr, patience=patience, repeat=repeat)
     cfg = {**SEG_PROFILES[profile], **{k: v for k, v in given.items() if v is not None}}
     cfg.update(loss=loss, prep=prep, clip=clip, tile=tile, stain=stain, find_lr=find_lr, profile=profile)
