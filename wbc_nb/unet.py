@@ -6,7 +6,7 @@ Docs: https://wbc-nb.github.io/wbc_nb/unet.html.md"""
 
 # %% ../nbs/06_unet.ipynb #75936ed2
 from __future__ import annotations
-import os, time, copy, contextlib
+import time, copy
 import multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -162,7 +162,7 @@ def seg_learner(dls, # DataLoaders from `wbc_nb.preprocess.seg_dls`
 # %% ../nbs/06_unet.ipynb #a7804d07
 SEG_PROFILES = {
     'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}),
-    'full': dict(arch='light', size=192, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}),
+    'full': dict(arch='light', size=224, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}),
 }
 
 def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
@@ -293,7 +293,7 @@ def fuse_conv_bn(model:nn.Module)->nn.Module:
     "An inference copy of `model` in eval mode with each batch norm that follows a convolution folded into it (same outputs, less work)."
     m = copy.deepcopy(model).eval()
     def walk(mod):
-        for name, child in mod.named_children():
+        for child in mod.children():
             if isinstance(child, nn.Sequential):
                 ks = list(child._modules)
                 for a, b in zip(ks[:-1], ks[1:]):
