@@ -40,8 +40,10 @@ def main():
     GPU.mkdir(exist_ok=True)
     with tarfile.open(GPU/'seg.tar.xz', 'w:xz') as t: t.add(Path(a.data)/'segmentation_WBC', 'segmentation_WBC')
     n, nb = pack_cells(a.data, a.quality)
-    (GPU/'init').mkdir(exist_ok=True)
-    for f in ('segmenter.json', 'segmenter.safetensors'): shutil.copy(Path(a.init)/f, GPU/'init'/f)
+    if (Path(a.init)/'segmenter.json').is_file():
+        (GPU/'init').mkdir(exist_ok=True)
+        for f in ('segmenter.json', 'segmenter.safetensors'): shutil.copy(Path(a.init)/f, GPU/'init'/f)
+    else: print(f"no segmenter in {a.init}: left out (only the classifier runs, CLS=1, need it)")
     tot = sum(f.stat().st_size for f in GPU.rglob('*') if f.is_file())
     print(f"{n} cells ({nb/1e6:.1f} MB of JPEG); .gpu holds {tot/2**20:.1f} MiB")
 
