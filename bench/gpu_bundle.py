@@ -1,11 +1,11 @@
 """Pack what a GPU session needs into `.gpu/` (git-ignored; never committed): the device machine gets the working tree
 and at most 64 MiB, not ../shared/data.
 
-    .venv/bin/python bench/gpu_bundle.py [--data DIR] [--init SEG_DIR] [--quality 95]
+    .venv/bin/python bench/gpu_bundle.py [--data DIR] [--init SEG_DIR] [--quality 90]
 
 - `.gpu/seg.tar.xz`: segmentation_WBC in its raw layout (about 17 MB; unpacked there to /tmp/data).
 - `.gpu/cells.npz` + `.gpu/cells.csv`: the DeepAPL 96 px crops of `wbc_nb.diagnosis.cell_arrays` (JPEG, quality
-  `--quality`, so about a fifth of the raw size: the GPU runs see slightly different pixels than the CPU runs, which is
+  `--quality`: 18 MB instead of 145 MB at 90; the GPU runs see slightly different pixels than the CPU runs, which is
   why bench/gpu_session.sh reruns the CPU baseline recipe on them), their colour statistics and the cell rows.
 - `.gpu/init/`: a light segmenter whose encoder starts the classifiers (`--init`).
 - `.gpu/whl/`: wheels the device image lacks (see /work/.library/device/README.md; fetched with `pip download`).
@@ -35,7 +35,7 @@ def pack_cells(data, quality:int):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--data', default=os.environ.get('WBC_NB_DATA', str(ROOT.parent/'shared'/'data')))
-    ap.add_argument('--init', default='/tmp/seg_full'); ap.add_argument('--quality', type=int, default=95)
+    ap.add_argument('--init', default='/tmp/seg_full'); ap.add_argument('--quality', type=int, default=90)
     a = ap.parse_args()
     GPU.mkdir(exist_ok=True)
     with tarfile.open(GPU/'seg.tar.xz', 'w:xz') as t: t.add(Path(a.data)/'segmentation_WBC', 'segmentation_WBC')
