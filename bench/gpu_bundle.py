@@ -8,7 +8,7 @@ and at most 64 MiB, not ../shared/data.
   `--quality`: 18 MB instead of 145 MB at 90; the GPU runs see slightly different pixels than the CPU runs, which is
   why bench/gpu_session.sh reruns the CPU baseline recipe on them), their colour statistics and the cell rows.
 - `.gpu/init/`: a light segmenter whose encoder starts the classifiers (`--init`).
-- `.gpu/whl/`: wheels the device image lacks (see /work/.library/device/README.md; fetched with `pip download`).
+- `.gpu/whl/`: Python 3.12 wheels of what the device image lacks (`WHEELS`, at the versions installed here; `pip download`).
 
 The data stay out of the repository: `.gpu/` is listed in `.git/info/exclude`; delete it after the session.
 """
@@ -32,12 +32,26 @@ def pack_cells(data, quality:int):
     df.drop(columns=['path']).to_csv(GPU/'cells.csv', index=False)
     return len(df), off[-1]
 
+# what `import wbc_nb.unet, wbc_nb.diagnosis, wbc_nb.cli` needs beyond the device image's packages (session 5)
+WHEELS = ['albucore', 'albumentations', 'annotated-types', 'beartype', 'defusedxml', 'fastai', 'fastcore', 'fastdownload',
+          'fastprogress', 'fasttransform', 'httpcore2', 'httpx2', 'itsdangerous', 'plum-dispatch', 'pydantic', 'pydantic_core',
+          'python-fasthtml', 'python-multipart', 'simsimd', 'starlette', 'stringzilla', 'truststore', 'typing-inspection']
+
+def fetch_wheels():
+    import subprocess, importlib.metadata as md
+    plat = [a for p in ('manylinux_2_28_x86_64', 'manylinux_2_27_x86_64', 'manylinux_2_17_x86_64', 'manylinux2014_x86_64',
+                        'manylinux1_x86_64') for a in ('--platform', p)]
+    for w in WHEELS:
+        subprocess.run([sys.executable, '-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', '--python-version', '3.12',
+                        '--implementation', 'cp', *plat, '-d', str(GPU/'whl'), f'{w}=={md.version(w)}'], check=True)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--data', default=os.environ.get('WBC_NB_DATA', str(ROOT.parent/'shared'/'data')))
     ap.add_argument('--init', default='/tmp/seg_full'); ap.add_argument('--quality', type=int, default=90)
     a = ap.parse_args()
     GPU.mkdir(exist_ok=True)
+    fetch_wheels()
     with tarfile.open(GPU/'seg.tar.xz', 'w:xz') as t: t.add(Path(a.data)/'segmentation_WBC', 'segmentation_WBC')
     n, nb = pack_cells(a.data, a.quality)
     if (Path(a.init)/'segmenter.json').is_file():
