@@ -24,7 +24,8 @@ def pack_cells(data, quality:int):
     from wbc_nb.data import load_deepapl
     from wbc_nb.diagnosis import cell_arrays
     df = load_deepapl(data)
-    X, col, ok = cell_arrays(df.path, 96, 0.72, '/tmp/wbc_cls_cv/crops_deepapl_96_raw.npz')
+    from cls_cv import OUT   # the crop cache bench/cls_cv.py makes and reuses
+    X, col, ok = cell_arrays(df.path, 96, 0.72, f'{OUT}/crops_deepapl_96_raw.npz')
     df, X, col = df[ok].reset_index(drop=True), X[ok], col[ok]
     blobs = [cv2.imencode('.jpg', x[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes() for x in X]
     off = np.cumsum([0] + [len(b) for b in blobs])

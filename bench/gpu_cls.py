@@ -5,7 +5,7 @@
 Same protocol as bench/cls_cv.py --task deepapl (patient-grouped 5-fold CV, `wbc_nb.diagnosis.cells_experiment`), on
 the JPEG-carried 96 px crops; writes DIR/<name>.json (+ .npz and patient tables).
 """
-import os, sys, json, time, argparse, warnings, platform
+import os, json, time, argparse, warnings
 from pathlib import Path
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 warnings.filterwarnings('ignore')
@@ -25,7 +25,7 @@ def main():
     ap.add_argument('--init'); ap.add_argument('--chs'); ap.add_argument('--bundle', default=str(ROOT/'.gpu'))
     ap.add_argument('--out', required=True); ap.add_argument('--device', default='cuda'); ap.add_argument('--k', type=int, default=5)
     a = ap.parse_args()
-    import torch
+    from cls_cv import machine   # bench/ is this script's folder
     from wbc_nb.diagnosis import cells_experiment
     t0 = time.time()
     df, X, col = load_cells(Path(a.bundle))
@@ -34,12 +34,7 @@ def main():
     if a.chs: kw['chs'] = tuple(int(c) for c in a.chs.split(','))
     res = cells_experiment(df, X, col, a.name, a.out, k=a.k, seed=42, size=96, tta=1, t0=t0,
                            log=lambda s: print(f"[{a.name}] {s}", flush=True), **kw)
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'
-    res['machine'] = f"{os.cpu_count()} CPU cores, {gpu}, torch {torch.__version__}, python {platform.python_version()}"
-    Path(a.out, f'{a.name}.json').write_text(json.dumps(res, indent=1, default=str))
-    c, p = res['cell'], res['patient']
-    print(f"[{a.name}] done {time.time() - t0:.0f} s: bal.acc {c['cell.balanced_accuracy']:.3f}, 3-class {c.get('cell.accuracy_3class', float('nan')):.3f}, "
-          f"promyelocyte {c.get('cell.recall.promyelocyte', float('nan')):.3f}, APL head AUC {p.get('cnn_apl_head', {}).get('auc', float('nan')):.3f}, "
-          f"colour {p.get('colour', {}).get('auc', float('nan')):.3f}", flush=True)
+    Path(a.out, f'{a.name}.json').write_text(json.dumps({**res, 'machine': machine()}, indent=1, default=str))
+    print(f"[{a.name}] done in {time.time() - t0:.0f} s (scores: bench/gpu_summary.py)", flush=True)
 
 if __name__ == '__main__': main()
