@@ -1,7 +1,7 @@
 """Classifier cross-validation benchmark (not a test): the issue-5 protocol on the real data, one configuration a run.
 
     flock /tmp/wbc_train.lock .venv/bin/python bench/cls_cv.py --task deepapl --name c64 [--size 64] [--epochs 10]
-        [--route cells|field] [--combine A,B] [--mode raw|masked|both --seg SEG_DIR] [--tta 1] [--init SEG_DIR] [--weight-power 0.5] [--aux-w 0.5] [--chs 16,24,48,96,128] [--stain reinhard] [--data DIR]
+        [--route cells|field] [--combine A,B] [--mode raw|masked|both --seg SEG_DIR] [--tta 1] [--init SEG_DIR] [--weight-power 0.5] [--aux-w 0.5] [--chs 16,24,48,96,128] [--stain reinhard] [--precision bf16] [--data DIR]
 
 `deepapl`: patient-grouped 5-fold CV on DeepAPL (folds stratified by diagnosis): out-of-fold cell metrics (balanced
 accuracy over the classes present, 3-class neutrophil / promyelocyte / blast accuracy, per-class recall, ECE), and
@@ -34,7 +34,8 @@ def row(res:dict, args)->str:
     else: cfg = (f"{s['route']} route, " if 'route' in s else '') + f"size {s['size']}, {s.get('epochs', 10)} ep, mode {s['mode']}" + (f", tta {s['tta']}" if s['tta'] > 1 else '') \
           + (f", init seg" if args.init else '') + (f", wp {args.weight_power}" if args.weight_power != 0.5 else '') \
           + (f", chs {args.chs}" if args.chs else '') \
-          + (f", stain {args.stain}" if args.stain != 'none' else '')
+          + (f", stain {args.stain}" if args.stain != 'none' else '') \
+          + (f", {s['precision_used']}" if s.get('precision_used', 'fp32') != 'fp32' else '')
     if res['task'] == 'deepapl':
         c, p = res['cell'], res['patient']
         auc = lambda k: f"{p[k]['auc']:.3f} [{p[k]['lo']:.2f}-{p[k]['hi']:.2f}]" if k in p else ''
@@ -67,13 +68,16 @@ def main():
     ap.add_argument('--chs', help='encoder channels, e.g. 16,24,48,96,128 (the light U-Net\'s, needed with --init)')
     ap.add_argument('--route', default='cells', choices=['cells', 'field'], help='taleqani: cells (pooled) or the whole field')
     ap.add_argument('--combine', help='A,B: two earlier taleqani runs (their /tmp/wbc_cls_cv/NAME.npz), equal-weight geometric mean')
-    ap.add_argument('--stain', default='none', choices=['none', 'reinhard'], help='stain normalisation of every crop')
+    ap.add_argument('--stain', default='none', choices=['none', 'reinhard', 'patient'], help='stain normalisation of every crop (reinhard), or of each patient\'s crops together (patient: one Lab mean and spread per patient, mapped to the mean over patients; no labels used)')
+    ap.add_argument('--precision', default='fp32', choices=['auto', 'fp32', 'bf16', 'fp16'], help='training arithmetic (fp32, the classifier\'s default; auto: bf16 on a CPU with AMX)')
     ap.add_argument('--threads', type=int, default=2)
     a = ap.parse_args()
     import torch; torch.set_num_threads(a.threads)
     t0 = time.time()
     if a.combine: res = combine(a.name, a.combine.split(','))
-    else: res = experiment(a)
+    else:
+        from wbc_nb.precision import amp_dtype, precision_name
+        res = experiment(a); res['settings']['precision_used'] = precision_name(amp_dtype('cpu', a.precision))
     (RESULTS/'cls_cv').mkdir(parents=True, exist_ok=True)
     (RESULTS/'cls_cv'/f'{a.name}.json').write_text(json.dumps({**res, 'machine': machine()}, indent=1, default=str))
     md = RESULTS/'cls_cv.md'
@@ -105,10 +109,37 @@ def experiment(a)->dict:
     kw = dict(epochs=a.epochs, weight_power=a.weight_power, aux_w=a.aux_w)
     if a.init: kw['init'] = a.init
     if a.chs: kw['chs'] = tuple(int(c) for c in a.chs.split(','))
-    if a.stain != 'none': kw['stain'] = a.stain
+    if a.stain == 'reinhard': kw['stain'] = a.stain
+    kw['precision'] = a.precision
     if a.task == 'taleqani': kw['route'] = a.route
     crops = f"{a.task}_{a.route}" if a.task == 'taleqani' else a.task
+    if a.stain == 'patient': return patient_stain_experiment(a, size, f"{OUT}/crops_{crops}_{size}_raw.npz", kw)
     return cv_experiment(a.task, a.name, a.data, out=OUT, size=size, mode=a.mode, seg=a.seg, tta=a.tta,
                          cache=f"{OUT}/crops_{crops}_{size}_{'seg' if a.seg else 'raw'}.npz", **kw)
+
+def patient_reinhard(X, groups):
+    "Reinhard normalisation with one Lab mean and spread per group (patient), pooled over its crops' pixels, mapped to the mean over groups."
+    import numpy as np, cv2
+    lab = np.stack([cv2.cvtColor(np.ascontiguousarray(x[..., :3]), cv2.COLOR_RGB2LAB) for x in X]).astype(np.float32)
+    groups = np.asarray(groups); stats = {}
+    for g in np.unique(groups):
+        v = lab[groups == g].reshape(-1, 3); stats[g] = (v.mean(0), v.std(0))
+    tm, ts = np.mean([m for m, _ in stats.values()], 0), np.mean([s for _, s in stats.values()], 0)
+    out = X.copy()
+    for i, (l, g) in enumerate(zip(lab, groups)):
+        m, s = stats[g]
+        out[i, ..., :3] = cv2.cvtColor(np.clip((l - m)/np.maximum(s, 1.)*ts + tm, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+    return out
+
+def patient_stain_experiment(a, size, cache, kw):
+    "The deepapl protocol on crops normalised per patient (the colour baseline keeps the raw pictures' statistics)."
+    from wbc_nb.data import load_deepapl
+    from wbc_nb.diagnosis import cell_arrays, cells_experiment
+    df = load_deepapl(a.data)
+    X, col, ok = cell_arrays(df.path, size, 0.72, cache)
+    df, X, col = df[ok].reset_index(drop=True), X[ok], col[ok]
+    res = cells_experiment(df, patient_reinhard(X, df.patient.to_numpy()), col, a.name, OUT, size=size, mode='raw', tta=a.tta, **kw)
+    res['settings']['stain'] = 'patient'
+    return res
 
 if __name__ == '__main__': main()

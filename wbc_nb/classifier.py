@@ -20,6 +20,7 @@ from sklearn.metrics import balanced_accuracy_score
 from .core import read_image, ImageReadError, FileProblemError, save_model, read_model_meta, load_state
 from .data import CLASSES, TALEQANI_LABELS
 from .preprocess import dihedral
+from .precision import amp_dtype, autocast, use_precision, precision_name
 from .unet import light_encoder
 from .morphology import mask_instances
 
@@ -243,13 +244,15 @@ def predict_logits(model:nn.Module, # a `ClsNet`
                    bs:int=256, # batch size
                    tta:int=1, # number of dihedral views averaged (1, 2, 4 or 8)
                    device:str='cpu',
+                   precision:str='fp32', # arithmetic, see `wbc_nb.precision.amp_dtype` ('auto': bf16 on an AMX CPU)
                   )->np.ndarray:
     "Raw outputs (class logits, then auxiliary logits) of `model` for every crop: N x (n_out + n_aux) float32."
-    model = model.eval().to(device)
+    model, dt = model.eval().to(device), amp_dtype(device, precision)
     out = []
     for i in range(0, len(X), bs):
         x = torch.from_numpy(np.ascontiguousarray(X[i:i + bs].transpose(0, 3, 1, 2))).to(device).float()/255
-        out.append(torch.stack([model(dihedral(x, k)) for k in range(max(1, tta))]).mean(0).cpu())
+        with autocast(device, dt): ys = [model(dihedral(x, k)).float() for k in range(max(1, tta))]
+        out.append(torch.stack(ys).mean(0).cpu())
     n = getattr(model, 'n_out', 0) + getattr(model, 'n_aux', 0)
     return torch.cat(out).numpy() if out else np.zeros((0, n), np.float32)
 
@@ -262,8 +265,9 @@ def softmax(z:np.ndarray, t:float=1.0)->np.ndarray:
 # %% ../nbs/08_classifier.ipynb #cad7b8b0
 class Classifier:
     "A trained cell (or field) classifier with its crop recipe: pictures or crops in, class probabilities out."
-    def __init__(self, model:ClsNet, meta:dict, device:str='cpu'):
-        self.model, self.meta, self.device = model.eval().to(device), dict(meta), device
+    def __init__(self, model:ClsNet, meta:dict, device:str='cpu', precision:str='fp32'):
+        self.model, self.meta, self.device, self.precision = model.eval().to(device).to(memory_format=torch.channels_last), dict(meta), device, precision   # channels-last: faster here, and a loaded model computes exactly as the trained one
+        amp_dtype(device, precision)   # an impossible precision fails here
         self.classes = list(meta['classes'])
         self.size, self.frac, self.mode = int(meta['size']), float(meta['frac']), meta.get('mode', 'raw')
         self.temperature = float(meta.get('temperature', 1.0))
@@ -272,7 +276,7 @@ class Classifier:
         if X.ndim != 4 or X.shape[1:3] != (self.size, self.size):
             raise ValueError(f"crops must be N x {self.size} x {self.size} x C, got {X.shape}")
         if self.meta.get('stain', 'none') == 'reinhard': X = reinhard(X, self.meta['stain_target'])[0]
-        return predict_logits(self.model, X, tta=tta, device=self.device)
+        return predict_logits(self.model, X, tta=tta, device=self.device, precision=self.precision)
     def predict_crops(self, X:np.ndarray, tta:int=1, calibrated:bool=True)->tuple:
         "(class probabilities N x C, auxiliary probability N or None) of crops `X`."
         z = self.logits(X, tta)
@@ -336,6 +340,7 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
                      stain:str='none', # 'none' or 'reinhard' (stain normalisation of every crop, see `reinhard`)
                      seed:int|None=42, # random seed (None: not seeded)
                      device:str='cpu', # where to train
+                     precision:str='fp32', # training and prediction arithmetic, see `wbc_nb.precision.amp_dtype` (fp32: see below)
                      progress:bool=False, # show fastai's progress bars and epoch table
                      cbs:list|None=None, # extra fastai callbacks
                     )->Classifier:
@@ -368,6 +373,7 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
     w = class_weights(y[~va], len(classes), weight_power) if weight_power else None
     learn = Learner(dls, model, loss_func=ClsLoss(len(classes), w, aux_w), metrics=[BalAcc(len(classes))] if va.any() else [],
                     cbs=[CellAugment(**(augment or {}))] + list(cbs or []))
+    dt = use_precision(learn, precision)
     with contextlib.ExitStack() as st:
         if not progress: st.enter_context(learn.no_bar()); st.enter_context(learn.no_logging())
         st.enter_context(warnings.catch_warnings()); warnings.filterwarnings('ignore', message='.*y_pred contains classes.*')
@@ -375,7 +381,7 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
     t_fit = time.time() - t0
     temp, vrec = 1.0, {}
     if va.any():
-        z = predict_logits(learn.model, X[va], device=device)
+        z = predict_logits(learn.model, X[va], device=device, precision=precision)
         temp = fit_temperature(z[:, :len(classes)], y[va])
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
@@ -383,11 +389,11 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
                         valid_balanced_accuracy=float(balanced_accuracy_score(y[va], z[:, :len(classes)].argmax(1))))
     meta = dict(task=task, classes=classes, size=size, frac=frac, mode=mode, temperature=temp, stain=stain, stain_target=target,
                 label_column=cfg['label'], aux='apl' if aux is not None else None,
-                training=dict(n=int((~va).sum()), epochs=epochs, lr=lr, bs=bs, weight_power=weight_power, aux_w=aux_w,
+                training=dict(n=int((~va).sum()), epochs=epochs, lr=lr, bs=bs, weight_power=weight_power, aux_w=aux_w, precision=precision_name(dt),
                               augment=augment or {}, seed=seed, init=None if init is None else 'segmenter encoder',
                               class_counts={c: int((y[~va] == i).sum()) for i, c in enumerate(classes)},
                               seconds=round(t_fit, 1), **vrec))
-    clf = Classifier(learn.model, meta, device=device)
+    clf = Classifier(learn.model, meta, device=device, precision=precision)
     clf.learn = learn
     return clf
 
@@ -411,6 +417,7 @@ def save_classifier(clf:Classifier, # a trained `Classifier`
 # %% ../nbs/08_classifier.ipynb #7a102be2
 def load_classifier(path:str|Path, # folder written by `save_classifier` (or its classifier.json / .safetensors file)
                     device:str='cpu', # where to run the network
+                    precision:str='fp32', # arithmetic of predictions (see `Classifier`; 'auto': bf16 on an AMX CPU)
                    )->Classifier:
     "Rebuild a `Classifier` from its folder without pickle; any bad file raises `ClassifierFileError`."
     meta, mp, wp = read_model_meta(path, CLS_META, CLS_WEIGHTS, CLS_FORMAT, CLS_FORMAT_VERSION,
@@ -420,4 +427,4 @@ def load_classifier(path:str|Path, # folder written by `save_classifier` (or its
         raise ClassifierFileError(mp, f"{len(meta['classes'])} classes but the network has {mc.get('n_out')} outputs")
     build = lambda: cls_model(mc['n_out'], mc['n_in'], tuple(mc['chs']), mc['n'], mc.get('n_aux', 0), mc.get('p', 0.2))
     model = load_state(build, wp, meta, mp, ClassifierFileError)
-    return Classifier(model, {k: v for k, v in meta.items() if k not in ('weights', 'versions')}, device=device)
+    return Classifier(model, {k: v for k, v in meta.items() if k not in ('weights', 'versions')}, device=device, precision=precision)

@@ -93,7 +93,8 @@ def seg_overlay(img:np.ndarray, # RGB uint8 picture
 def _machine(device)->str:
     import torch
     g = f", GPU {torch.cuda.get_device_name(0)}" if str(device).startswith('cuda') else ''
-    return f"{os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}{g}"
+    from wbc_nb.precision import amp_dtype, precision_name
+    return f"{os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}{g}, arithmetic {precision_name(amp_dtype(device))}"
 
 class Study:
     "The whole study on one data root: each step trains (or reuses) a model, scores it on held-out data and adds a report section."

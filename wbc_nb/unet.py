@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 from fastai.vision.all import (Learner, Metric, Callback, TrackerCallback, EarlyStoppingCallback, DynamicUnet,
                                ConvLayer, ResBlock, create_body, Module, imagenet_stats, set_seed)
+from .precision import use_precision, amp_dtype, autocast, precision_name
 from .core import SEG_CLASSES, FileProblemError, save_model, read_model_meta, load_state
 from .preprocess import preprocess, resize_pair, dihedral, to_original, seg_arrays, seg_dls, seg_augs
 from .morphology import open_mask
@@ -147,22 +148,23 @@ def seg_learner(dls, # DataLoaders from `wbc_nb.preprocess.seg_dls`
                 monitor:str|None='nucleus_dice', # keep the best epoch by this metric (None: keep the last)
                 patience:int|None=None, # early stopping after this many epochs without improvement (None: off)
                 cbs=None, # extra callbacks
+                precision:str='auto', # see `wbc_nb.precision.amp_dtype`: bf16 on an AMX CPU, fp16 on a GPU, else fp32
                 **kwargs, # passed to `Learner`
                )->Learner:
-    "A fastai `Learner` with a `DynamicUnet` for `arch`, `loss`, Dice metrics and keep-best/early stopping."
+    "A fastai `Learner` with a `DynamicUnet` for `arch`, `loss`, Dice metrics, keep-best/early stopping and `precision`."
     cbs = list(cbs or [])
     has_valid = len(dls.valid_ds) > 0
     if monitor and has_valid: cbs.append(KeepBest(monitor))
     if patience and monitor and has_valid: cbs.append(EarlyStoppingCallback(monitor=monitor, patience=patience))
     learn = Learner(dls, seg_model(arch, size=size).to(dls.device), loss_func=seg_loss(loss),
                     metrics=seg_metrics() if has_valid else [], cbs=cbs, **kwargs)
-    if torch.device(dls.device).type == 'cuda': learn.to_channelslast()
+    use_precision(learn, precision)
     return learn
 
 # %% ../nbs/06_unet.ipynb #a7804d07
 SEG_PROFILES = {
-    'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}),
-    'full': dict(arch='light', size=224, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}),
+    'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}, tta=1),
+    'full': dict(arch='light', size=224, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}, tta=2),
 }
 
 def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
@@ -170,7 +172,8 @@ def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
     if seed is not None: set_seed(seed, reproducible=True)
     dls = seg_dls(imgs, msks, valid_idx, bs=cfg['bs'], aug=seg_augs(stain=cfg['stain'], seed=seed), device=device,
                   repeat=cfg.get('rep_idx'))
-    learn = seg_learner(dls, cfg['arch'], size=cfg['size'], loss=cfg['loss'], patience=cfg['patience'], cbs=cbs)
+    learn = seg_learner(dls, cfg['arch'], size=cfg['size'], loss=cfg['loss'], patience=cfg['patience'], cbs=cbs,
+                        precision=cfg.get('precision', 'auto'))
     lr = cfg['lr']
     if cfg['find_lr']:
         with learn.no_bar(), learn.no_logging(): lr = float(learn.lr_find(show_plot=False).valley)
@@ -179,7 +182,8 @@ def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
     else:
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(cfg['epochs'], lr)
     rec = dict(seconds=round(time.time() - t0, 1), lr=lr, epochs_run=len(learn.recorder.values),
-               n_train=len(dls.train_ds), n_valid=len(dls.valid_ds))
+               n_train=len(dls.train_ds), n_valid=len(dls.valid_ds),
+               precision=precision_name(amp_dtype(device, cfg.get('precision', 'auto'))))
     kb = getattr(learn, 'keep_best', None)
     if kb is not None and kb.state is not None:
         names = learn.recorder.metric_names[1:-1]
@@ -245,14 +249,16 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
                     find_lr:bool=False, # pick the learning rate with `lr_find` (valley) instead of `lr`
                     progress:bool=True, # fastai progress bars and epoch tables
                     cbs=None, # extra fastai callbacks for every fit (with jobs > 1: the final fit only)
+                    precision:str='auto', # training arithmetic, see `wbc_nb.precision.amp_dtype`
                    )->tuple:
     "Train a segmenter on the train rows of `df`: (fastai `Learner`, meta dict with config, CV and training record)."
     if profile not in SEG_PROFILES: raise ValueError(f"unknown profile {profile!r}; use one of {list(SEG_PROFILES)}")
     from wbc_nb.splits import split_kfold
     given = dict(arch=arch, epochs=epochs, size=size, bs=bs, lr=lr, patience=patience, repeat=repeat)
     cfg = {**SEG_PROFILES[profile], **{k: v for k, v in given.items() if v is not None}}
-    cfg.update(loss=loss, prep=prep, clip=clip, tile=tile, stain=stain, find_lr=find_lr, profile=profile)
+    cfg.update(loss=loss, prep=prep, clip=clip, tile=tile, stain=stain, find_lr=find_lr, profile=profile, precision=precision)
     dev = seg_device(device)
+    amp_dtype(dev, precision)   # an impossible precision fails here, not in a fold process
     rows = (df[df['split'] == 'train'] if 'split' in df.columns else df).reset_index(drop=True)
     if len(rows) < 2: raise ValueError(f"train_segmenter: need at least 2 training images, got {len(rows)}")
     t0 = time.time()
@@ -279,7 +285,7 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
         learn, rec = final()
     cv = _cv_summary([dict(fold=k, **r) for k, r in enumerate(recs)]) if recs else None
     ds = sorted(int(d) for d in rows['dataset'].unique()) if 'dataset' in rows.columns else None
-    meta = dict(**learn.model.seg_config, classes=list(SEG_CLASSES),
+    meta = dict(**learn.model.seg_config, classes=list(SEG_CLASSES), tta=int(cfg.get('tta', 1)),
                 preprocessing=_prep_meta(cfg),
                 training={k: (v if not isinstance(v, (np.floating, np.integer)) else v.item()) for k, v in cfg.items() if k != 'rep_idx'}
                          | dict(seed=seed, device=str(dev), valid_pct=valid_pct, folds=folds, jobs=jobs, total_seconds=round(time.time() - t0, 1)),
@@ -310,10 +316,13 @@ class Segmenter:
                  meta:dict, # the model's description (as in `segmenter.json`)
                  device:str='cpu', # where to run
                  open_ks:int=0, # opening applied by `predict` (0: none; the paper uses 5)
-                 tta:int=1, # dihedral views averaged (1: none, 2: with the horizontal flip, 4: both flips, 8: all)
+                 tta:int|None=None, # dihedral views averaged (1: none, 2: with the horizontal flip, 4: both flips, 8: all); None: the model's `tta` where `precision` makes views cheap (bf16, fp16), else 1
+                 precision:str='auto', # arithmetic of `predict`, see `wbc_nb.precision.amp_dtype` (bf16 on an AMX CPU)
                 ):
-        if tta not in (1, 2, 4, 8): raise ValueError(f"tta must be 1, 2, 4 or 8 views, got {tta}")
         self.device = seg_device(device)
+        self.dtype = amp_dtype(self.device, precision)
+        if tta is None: tta = int(meta.get('tta', 1)) if self.dtype is not None else 1
+        if tta not in (1, 2, 4, 8): raise ValueError(f"tta must be 1, 2, 4 or 8 views, got {tta}")
         self.model, self.meta, self.open_ks, self.tta = model.to(self.device).eval(), meta, open_ks, tta
         self.net = fuse_conv_bn(self.model).to(memory_format=torch.channels_last)   # what `predict` runs; `model` stays as trained
         self.size, self.prep = int(meta['size']), meta.get('preprocessing', {})
@@ -340,7 +349,9 @@ class Segmenter:
         for i in range(0, len(imgs), bs):
             chunk = imgs[i:i + bs]
             x = self._input(chunk)
-            p = sum(dihedral(self.net(dihedral(x, k).contiguous(memory_format=torch.channels_last)).float().softmax(1), k, inverse=True) for k in range(self.tta))
+            views = torch.cat([dihedral(x, k) for k in range(self.tta)]).contiguous(memory_format=torch.channels_last)
+            with autocast(self.device, self.dtype): ys = self.net(views).float().softmax(1).chunk(self.tta)   # all views in one batch
+            p = sum(dihedral(y, k, inverse=True) for k, y in enumerate(ys))
             p = (p/self.tta).permute(0, 2, 3, 1).cpu().numpy()
             out += [to_original(pp, np.shape(im)) for pp, im in zip(p, chunk)]
         return out
@@ -385,10 +396,11 @@ def save_segmenter(learn, # a fastai `Learner`, a `Segmenter` or a `seg_model` n
 def load_segmenter(path:str|Path, # folder written by `save_segmenter` (or its segmenter.json / .safetensors file)
                    device:str='cpu', # where to run the network
                    open_ks:int=0, # opening applied by `predict` (0: none; the paper uses 5)
-                   tta:int=1, # dihedral views averaged by `predict` (1, 2, 4 or 8; see `Segmenter`)
+                   tta:int|None=None, # dihedral views averaged by `predict` (1, 2, 4 or 8; None: the model's, see `Segmenter`)
+                   precision:str='auto', # arithmetic of `predict` (see `Segmenter`)
                   )->Segmenter:
     "Rebuild a `Segmenter` from its folder without pickle; any bad file raises `SegmenterFileError`."
     meta, mp, wp = read_model_meta(path, META_FILE, WEIGHTS_FILE, SEG_FORMAT, SEG_FORMAT_VERSION,
                                    ('arch', 'arch_kwargs', 'size', 'n_out', 'n_in'), SegmenterFileError)
     build = lambda: seg_model(dict(name=meta['arch'], **meta['arch_kwargs']), size=meta['size'], n_out=meta['n_out'], n_in=meta['n_in'])
-    return Segmenter(load_state(build, wp, meta, mp, SegmenterFileError), meta, device=device, open_ks=open_ks, tta=tta)
+    return Segmenter(load_state(build, wp, meta, mp, SegmenterFileError), meta, device=device, open_ks=open_ks, tta=tta, precision=precision)
