@@ -17,7 +17,8 @@ from PIL import Image
 from IPython.display import display
 from fastcore.basics import patch
 from .core import IMAGE_EXTS, ImageReadError, read_image, mask_to_levels
-from .pipeline import WBCPipeline, PipelineResult, field_instances, seg_name, PALETTE
+from .pipeline import WBCPipeline, PipelineResult, seg_name, PALETTE
+from .tiling import field_instances
 
 # %% auto #0
 __all__ = ['MASK_COLOURS', 'FEW_CELLS', 'DemoInputError', 'decode_image', 'png_bytes', 'mask_rgb', 'download_link',

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from .core import read_image, ImageReadError
 from .morphology import colour_mask, crop_instances
-from .pipeline import field_instances
+from .tiling import field_instances
 from .classifier import TASKS, Classifier, train_classifier, cell_crop
 
 # %% auto #0

@@ -14,12 +14,12 @@ import cv2
 from fastcore.basics import patch
 from .core import read_image, ImageReadError, IMAGE_EXTS
 from .baseline import otsu_segment
-from .morphology import clean_mask, split_cells, instance_table, crop_instances
+from .morphology import crop_instances
+from .tiling import tiled_segment, field_instances
 
 # %% auto #0
-__all__ = ['PALETTE', 'OtsuSegmenter', 'seg_name', 'tile_starts', 'blend_weights', 'tiled_segment', 'field_instances',
-           'CropClassifier', 'ProbaClassifier', 'as_classifier', 'find_images', 'unique_names', 'draw_overlay',
-           'PipelineResult', 'WBCPipeline', 'find_models']
+__all__ = ['PALETTE', 'OtsuSegmenter', 'seg_name', 'CropClassifier', 'ProbaClassifier', 'as_classifier', 'find_images',
+           'unique_names', 'draw_overlay', 'PipelineResult', 'WBCPipeline', 'find_models']
 
 # %% ../nbs/09_pipeline.ipynb #c3906448
 class OtsuSegmenter:
@@ -52,88 +52,6 @@ def _mask_fn(seg):
     pf = _proba_fn(seg)
     if pf is None: raise TypeError(f"segmenter {seg!r} has neither predict(img) nor proba_batch(imgs) and is not callable")
     return lambda img: pf([img])[0].argmax(-1).astype(np.uint8)
-
-# %% ../nbs/09_pipeline.ipynb #7c41b992
-def tile_starts(n:int, # length of the picture side (px)
-                tile:int, # tile side (px)
-                overlap:int, # least number of px two neighbouring tiles share
-               )->list:
-    "Offsets of tiles of `tile` px covering `n` px, evenly spread, neighbours sharing at least `overlap` px."
-    if tile <= overlap or tile < 1: raise ValueError(f"tile ({tile} px) must be larger than the overlap ({overlap} px)")
-    if n <= tile: return [0]
-    k = int(np.ceil((n - overlap)/(tile - overlap)))
-    return [int(round(i*(n - tile)/(k - 1))) for i in range(k)]
-
-def blend_weights(n:int, # tile side (px)
-                  overlap:int, # length of the ramp at each end (px)
-                 )->np.ndarray:
-    "1-D tile weights: a linear ramp over `overlap` px at both ends, 1 in between, never 0 (float32)."
-    r = max(int(overlap), 1)
-    i = np.arange(n, dtype=np.float32)
-    return np.minimum(np.minimum(i + 1, n - i), r + 1)/(r + 1)
-
-# %% ../nbs/09_pipeline.ipynb #db18553f
-def tiled_segment(proba, # function (list of pictures, bs) -> list of H x W x C probabilities (see `_proba_fn`)
-                  img:np.ndarray, # RGB uint8 picture, any size
-                  tile:int=300, # tile side (px)
-                  overlap:int=64, # least overlap of neighbouring tiles (px); also the length of the blending ramp
-                  bs:int=8, # tiles per network batch
-                 )->tuple:
-    "Class mask (uint8) of a large picture from blended, overlapping tiles, and the number of tiles."
-    H, W = img.shape[:2]
-    ys, xs = tile_starts(H, tile, overlap), tile_starts(W, tile, overlap)
-    th, tw = min(tile, H), min(tile, W)
-    win = (blend_weights(th, overlap)[:, None]*blend_weights(tw, overlap)[None])[..., None]
-    msk = np.zeros((H, W), np.uint8)
-    acc, top = None, 0
-    for y in ys:
-        if acc is not None and y > top:  # rows above y are final: no later tile reaches them
-            d = y - top
-            msk[top:y] = acc[:d].argmax(-1)
-            acc[:-d] = acc[d:].copy(); acc[-d:] = 0
-            top = y
-        probs = proba([img[y:y + th, x:x + tw] for x in xs], bs)
-        if acc is None: acc = np.zeros((th, W, probs[0].shape[-1]), np.float32)
-        for x, p in zip(xs, probs): acc[:, x:x + tw] += p*win
-    msk[top:top + th] = acc.argmax(-1)
-    return msk, len(ys)*len(xs)
-
-# %% ../nbs/09_pipeline.ipynb #59e551fa
-def _drop_anucleate(inst:np.ndarray, m:np.ndarray, min_nucleus:int)->tuple:
-    "Instances with fewer than `min_nucleus` nucleus pixels removed (from the class mask too); the rest numbered 1..n."
-    if not min_nucleus or not inst.max(): return inst, m
-    keep = np.bincount(inst[m == 2], minlength=int(inst.max()) + 1) >= min_nucleus
-    keep[0] = False
-    if keep[1:].all(): return inst, m
-    new = np.zeros(len(keep), np.int32); new[keep] = np.arange(1, int(keep.sum()) + 1)
-    out = new[inst]
-    return out, np.where(out > 0, m, 0).astype(m.dtype)
-
-def field_instances(msk:np.ndarray, # class mask (0 background, 1 cytoplasm, 2 nucleus), any size
-                    ksize:int=5, # opening kernel (the paper's 5x5); 0: none
-                    min_size:int=30, # smallest cell kept (px)
-                    declump:bool=True, # split touching cells (False: connected components)
-                    pad:int=6, # background margin around each component's box
-                    min_nucleus:int=10, # instances with fewer nucleus pixels are not white cells (0: keep them)
-                    **kwargs, # passed to `wbc_nb.morphology.split_cells` (markers, ratio, h, min_frac, smooth)
-                   )->tuple:
-    "Cells of a class mask of any size: (instance labels int32, instance table, cleaned class mask)."
-    m = clean_mask(msk, ksize, min_size)
-    n, lab, st, _ = cv2.connectedComponentsWithStats((m > 0).astype(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    if not declump:
-        lab, m = _drop_anucleate(lab, m, min_nucleus)
-        return lab, instance_table(lab, m), m
-    H, W = m.shape
-    inst, k = np.zeros((H, W), np.int32), 0
-    for i in range(1, n):
-        x, y, w, h = (int(v) for v in st[i, :4])
-        sl = (slice(max(y - pad, 0), min(y + h + pad, H)), slice(max(x - pad, 0), min(x + w + pad, W)))
-        own = lab[sl] == i
-        sub = split_cells(np.where(own, m[sl], 0), **kwargs)
-        inst[sl][own] = sub[own] + k
-        k += int(sub.max())
-    inst, m = _drop_anucleate(inst, m, min_nucleus)
-    return inst, instance_table(inst, m), m
 
 # %% ../nbs/09_pipeline.ipynb #d5a68540
 def _norm_call(c)->dict|None:

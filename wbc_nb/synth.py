@@ -13,8 +13,8 @@ import cv2
 from .core import MASK_LEVELS, write_mask
 
 # %% auto #0
-__all__ = ['PALETTES', 'SEG_CSV_HEADERS', 'DEEPAPL_PREFIX', 'TALEQANI_CLASSES', 'synth_cell', 'synth_field', 'synth_crop',
-           'synth_seg_folder', 'synth_cell_folder', 'synth_deepapl', 'synth_taleqani']
+__all__ = ['PALETTES', 'SEG_CSV_HEADERS', 'DEEPAPL_PREFIX', 'TALEQANI_CLASSES', 'synth_cell', 'synth_field', 'palette_proba',
+           'synth_crop', 'synth_seg_folder', 'synth_cell_folder', 'synth_deepapl', 'synth_taleqani']
 
 # %% ../nbs/02_synth.ipynb #e1447a27
 PALETTES = {
@@ -146,6 +146,17 @@ def synth_field(h:int=128, w:int=128, # picture size
     if noise:
         img = np.clip(img.astype(np.float32) + rng.normal(0, noise, img.shape), 0, 255).astype(np.uint8)
     return (img, msk, inst, cells) if meta else (img, msk, inst)
+
+# %% ../nbs/02_synth.ipynb #d1dc1fd9
+def palette_proba(imgs:list, # RGB uint8 pictures drawn by `synth_field`
+                  bs:int=8, # unused: the signature of `Segmenter.proba_batch`
+                  palette:str='d2', # the palette they were drawn with (see `PALETTES`)
+                 )->list:
+    "Stand-in segmenter for tests: per picture, H x W x 3 one-hot class probabilities from the nearest palette colour."
+    pal = PALETTES[palette]
+    P = np.array([pal[k] for k in ('bg', 'rbc', 'rbc_centre', 'cyto', 'nuc')], np.float32)
+    cls, eye = np.array([0, 0, 0, 1, 2]), np.eye(3, dtype=np.float32)
+    return [eye[cls[((np.asarray(im, np.float32)[..., None, :] - P)**2).sum(-1).argmin(-1)]] for im in imgs]
 
 # %% ../nbs/02_synth.ipynb #82a90da9
 def synth_crop(size:int=64, # crop height and width
