@@ -6,110 +6,17 @@ Docs: https://wbc-nb.github.io/wbc_nb/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #db7958b4
 from __future__ import annotations
-import hashlib, io, re, warnings
-from concurrent.futures import ThreadPoolExecutor
+import re, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from PIL import Image
-from .core import data_root, read_image, ImageReadError, IMAGE_EXTS, MASK_LEVELS
+from .core import data_root, IMAGE_EXTS
+from .scan import problems_frame, get_problems, _prob, _finish, _scan_all, _mask_problem, _identical_groups
 
 # %% auto #0
-__all__ = ['PROBLEM_COLS', 'PROBLEMS', 'SEG_LABELS', 'CLASSES', 'CELL_TYPE_CLASS', 'TALEQANI_LABELS', 'DATASETS',
-           'DataProblemError', 'problems_frame', 'get_problems', 'scan_file', 'seg_root', 'read_seg_labels',
+__all__ = ['SEG_LABELS', 'CLASSES', 'CELL_TYPE_CLASS', 'TALEQANI_LABELS', 'DATASETS', 'seg_root', 'read_seg_labels',
            'load_segmentation_wbc', 'canonical_class', 'deepapl_root', 'read_master', 'load_deepapl', 'taleqani_root',
            'load_taleqani', 'load_folder', 'dataset_name', 'load_dataset', 'check_dataset', 'dataset_summary']
-
-# %% ../nbs/01_data.ipynb #541953c9
-PROBLEM_COLS = ('dataset', 'file', 'problem', 'detail', 'action')
-PROBLEMS = ('empty', 'truncated', 'unreadable', 'tiny', 'conflicting duplicate', 'size mismatch',
-            'image without mask', 'mask without image', 'original without segmented', 'segmented without original',
-            'mask values', 'no label', 'bad label', 'unknown class', 'missing folder')
-
-class DataProblemError(ValueError):
-    "Raised by a loader with `on_bad='raise'`; `.problems` holds the problem table."
-    def __init__(self, msg, problems): super().__init__(msg); self.problems = problems
-
-def _prob(ds, file, problem, detail='', action='dropped'):
-    return dict(dataset=ds, file=str(file), problem=problem, detail=detail, action=action)
-
-def problems_frame(rows:list|None=None)->pd.DataFrame:
-    "A problem table (columns `PROBLEM_COLS`) from a list of problem dicts."
-    return pd.DataFrame(list(rows or []), columns=list(PROBLEM_COLS))
-
-def get_problems(df:pd.DataFrame)->pd.DataFrame:
-    "The problem table a loader attached to `df` (empty if none)."
-    return problems_frame(df.attrs.get('problems'))
-
-# %% ../nbs/01_data.ipynb #ef85480f
-def _finish(df:pd.DataFrame, probs:list, name:str, file_cols, on_bad='drop')->pd.DataFrame:
-    "Attach `probs` to `df` and drop, raise on or keep the rows whose files have a `dropped` problem."
-    if on_bad not in ('drop', 'raise', 'keep'): raise ValueError(f"on_bad must be 'drop', 'raise' or 'keep', not {on_bad!r}")
-    pf = problems_frame(probs)
-    bad = set(pf.file[pf.action == 'dropped'])
-    isbad = df[list(file_cols)].isin(bad).any(axis=1) if len(df) else pd.Series([], dtype=bool)
-    if isbad.any() and on_bad != 'keep':
-        why = pf[pf.file.isin(set(df.loc[isbad, list(file_cols)].values.ravel()))].problem.value_counts()
-        why = ', '.join(f"{n} {p}" for p, n in why.items())
-        msg = f"{name}: {int(isbad.sum())} of {len(df)} rows have unusable files ({why})"
-        if on_bad == 'raise': raise DataProblemError(msg + "; see the .problems table", pf)
-        warnings.warn(msg + "; dropped them (see get_problems(df))", stacklevel=3)
-        df = df[~isbad.values].reset_index(drop=True)
-    df.attrs['problems'] = [dict(r) for r in probs]
-    return df
-
-# %% ../nbs/01_data.ipynb #7e141d5a
-def _format_of(data:bytes)->str|None:
-    if data[:2] == b'\xff\xd8': return 'jpeg'
-    if data[:8] == b'\x89PNG\r\n\x1a\n': return 'png'
-    if data[:2] == b'BM': return 'bmp'
-    return None
-
-def _cut_short(data:bytes)->bool:
-    "True if `data` (JPEG, PNG or BMP) lacks its format's end: a file cut short."
-    fmt = _format_of(data)
-    if fmt == 'jpeg': return not data.rstrip(b'\0').endswith(b'\xff\xd9')
-    if fmt == 'png': return b'IEND' not in data[-64:]
-    if fmt == 'bmp': return len(data) >= 6 and int.from_bytes(data[2:6], 'little') > len(data)
-    return False
-
-# %% ../nbs/01_data.ipynb #0239e99a
-def scan_file(path:str|Path, # image or mask file
-              decode:bool=False, # decode every pixel (`read_image`) instead of reading the header only
-              min_size:int=16, # pictures with a side shorter than this many pixels are `tiny`
-              cache:dict|None=None, # optional dict to reuse results between calls (keyed by path, size, mtime)
-             )->dict:
-    "SHA-1, height, width and the first problem (`None` if fine) of the image file `path`."
-    path = Path(path)
-    try: st = path.stat()
-    except OSError: return dict(sha1=None, height=None, width=None, problem='unreadable', detail='file not found')
-    key = (str(path), st.st_size, st.st_mtime_ns, decode, min_size)
-    if cache is not None and key in cache: return cache[key]
-    res = dict(sha1=None, height=None, width=None, problem=None, detail='')
-    try: data = path.read_bytes()
-    except OSError as e: data, res['problem'], res['detail'] = None, 'unreadable', f"cannot be read ({e})"
-    if data is not None:
-        res['sha1'] = hashlib.sha1(data).hexdigest()
-        if not data: res.update(problem='empty', detail='empty file (0 bytes)')
-        elif decode or _cut_short(data):  # a missing end marker is confirmed by decoding (trailing data is fine)
-            try: a = read_image(path); res.update(height=a.shape[0], width=a.shape[1])
-            except ImageReadError as e:
-                trunc = e.problem.startswith('truncated') or _cut_short(data)
-                res.update(problem='truncated' if trunc else 'unreadable', detail=e.problem)
-        else:
-            try:
-                with Image.open(io.BytesIO(data)) as im: res.update(width=im.size[0], height=im.size[1])
-            except Exception as e: res.update(problem='unreadable', detail=f"not a readable image ({type(e).__name__})")
-        if res['problem'] is None and min(res['height'], res['width']) < min_size:
-            res.update(problem='tiny', detail=f"tiny image {res['height']}x{res['width']} (< {min_size} px)")
-    if cache is not None: cache[key] = res
-    return res
-
-def _scan_all(paths, decode=False, min_size=16, cache=None, n_workers=2)->list:
-    "`scan_file` on every path; decoding runs in a small thread pool (PIL releases the GIL)."
-    f = lambda p: scan_file(p, decode=decode, min_size=min_size, cache=cache)
-    if not decode or n_workers < 2 or len(paths) < 32: return [f(p) for p in paths]
-    with ThreadPoolExecutor(n_workers) as ex: return list(ex.map(f, paths, chunksize=64))
 
 # %% ../nbs/01_data.ipynb #3ecb179c
 SEG_LABELS = {1: 'neutrophil', 2: 'lymphocyte', 3: 'monocyte', 4: 'eosinophil', 5: 'basophil'}
@@ -150,19 +57,6 @@ def read_seg_labels(csv:str|Path)->dict:
     lc = next((i for i, c in enumerate(cols) if c.startswith('class') or 'label' in c), 1 if ic == 0 else 0)
     ids = t.iloc[:, ic].astype(str).str.strip()
     return {(int(i) if i.isdigit() else i): v for i, v in zip(ids, pd.to_numeric(t.iloc[:, lc], errors='coerce'))}
-
-# %% ../nbs/01_data.ipynb #b37095d3
-def _mask_problem(path:Path, levels=MASK_LEVELS):
-    "(height, width, problem, detail) of a mask file: unreadable, or values outside `levels`."
-    try: a = read_image(path)
-    except ImageReadError as e:
-        return None, None, 'truncated' if e.problem.startswith('truncated') else 'unreadable', e.problem
-    g = a[..., 0]
-    stray = np.setdiff1d(np.unique(g), np.asarray(levels))
-    if len(stray) or not ((a[..., 1] == g).all() and (a[..., 2] == g).all()):
-        n = int((~np.isin(g, levels)).sum())
-        return a.shape[0], a.shape[1], 'mask values', f"{n} px with values {stray.tolist()[:8]} outside {list(levels)} (snapped)"
-    return a.shape[0], a.shape[1], None, ''
 
 # %% ../nbs/01_data.ipynb #0bd73091
 def load_segmentation_wbc(root:str|Path|None=None, # data root, segmentation_WBC folder, or a folder in that layout
@@ -209,24 +103,6 @@ def load_segmentation_wbc(root:str|Path|None=None, # data root, segmentation_WBC
     probs += [_prob(name, f, 'conflicting duplicate', msg) for f, msg in dup]
     cols = ['image', 'mask', 'dataset', 'stem', 'label', 'label_name', 'group', 'height', 'width']
     return _finish(df[cols], probs, name, ['image', 'mask'], on_bad)
-
-# %% ../nbs/01_data.ipynb #eb222c4d
-def _identical_groups(df:pd.DataFrame, sha1s:list, key, label_col:str):
-    "Group name per row (byte-identical files share the name of their first member) and conflicting duplicates."
-    names = [key(r) for r in df.itertuples()]
-    first, groups = {}, []
-    for s, nm in zip(sha1s, names):
-        g = first.setdefault(s, nm) if s is not None else nm
-        groups.append(g)
-    dup = []
-    gs = pd.Series(groups, index=df.index)
-    for g, idx in gs.groupby(gs).groups.items():
-        if len(idx) < 2: continue
-        labs = df.loc[idx, label_col]
-        if labs.dropna().astype(str).nunique() > 1:
-            desc = ', '.join(f"{Path(df.at[i, df.columns[0]]).name}={df.at[i, label_col]}" for i in idx)
-            dup += [(df.at[i, df.columns[0]], f"byte-identical files with different labels ({desc}); both dropped") for i in idx]
-    return groups, dup
 
 # %% ../nbs/01_data.ipynb #09b2c563
 CLASSES = ('blast', 'promyelocyte', 'myelocyte', 'neutrophil', 'lymphocyte', 'monocyte', 'eosinophil', 'basophil', 'other')

@@ -9,12 +9,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 import numpy as np
+import cv2
 import pandas as pd
 from .core import read_image, read_mask
 
 # %% auto #0
 __all__ = ['SEG_KEYS', 'binary_scores', 'seg_scores', 'summarize_scores', 'evaluate_segmenter', 'scores_table', 'summary_table',
-           'roc_auc']
+           'roc_auc', 'seg_overlay']
 
 # %% ../nbs/03_metrics.ipynb #e706fd05
 def binary_scores(pred:np.ndarray, # boolean prediction
@@ -130,3 +131,19 @@ def roc_auc(prob, # nucleus probability map (H x W floats), or a list of them
     s = np.concatenate([np.asarray(p, np.float64).ravel() for p in probs])
     if y.all() or not y.any(): return float('nan')
     return float(roc_auc_score(y, s))
+
+# %% ../nbs/03_metrics.ipynb #2a2a1e07
+def seg_overlay(img:np.ndarray, # RGB uint8 picture
+                truth:np.ndarray, # true class mask (0 background, 1 cytoplasm, 2 nucleus)
+                pred:np.ndarray, # predicted class mask
+                min_side:int=240, # enlarge smaller pictures to at least this side
+               )->np.ndarray:
+    "The picture with the outlines of truth (green) and prediction (magenta): cell and nucleus."
+    s = max(1, int(np.ceil(min_side/max(1, min(img.shape[:2])))))
+    big = lambda a, i=cv2.INTER_NEAREST: cv2.resize(a, (a.shape[1]*s, a.shape[0]*s), interpolation=i)
+    out = big(np.ascontiguousarray(img), cv2.INTER_LINEAR)
+    for m, col in ((truth, (40, 200, 60)), (pred, (230, 40, 200))):
+        for k in (1, 2):
+            cs, _ = cv2.findContours(big((np.asarray(m) >= k).astype(np.uint8)), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+            cv2.drawContours(out, cs, -1, col, 1 + s//3)
+    return out

@@ -6,96 +6,27 @@ Docs: https://wbc-nb.github.io/wbc_nb/run.html.md"""
 
 # %% ../nbs/13_run.ipynb #37dfc840
 from __future__ import annotations
-import contextlib, datetime, json, os, platform, shutil, time, traceback, warnings
+import contextlib, datetime, json, os, time, traceback, warnings
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import cv2
 import matplotlib
 import matplotlib.pyplot as plt
 from fastcore.script import call_parse
 from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
-import wbc_nb
 from .core import data_root, read_image, read_mask, _versions
 from .data import load_segmentation_wbc, load_deepapl, load_taleqani
 from .splits import split_train_test
-from .metrics import evaluate_segmenter
+from .metrics import evaluate_segmenter, seg_overlay
 from .report import Report
 from .cli import check_data, cli_errors, UsageError
+from .run_folder import SPLIT_SEED, MODEL_FOLDERS, run_profile, new_run_dir, find_reuse, _copy_model, _machine, model_card
 
 # %% auto #0
-__all__ = ['SPLIT_SEED', 'RUN_PROFILES', 'MODEL_FOLDERS', 'run_profile', 'new_run_dir', 'find_reuse', 'seg_overlay', 'Study',
-           'model_card', 'wbc_run']
-
-# %% ../nbs/13_run.ipynb #27816496
-SPLIT_SEED = 42  # the project's one train/test split (as `wbc_train_seg` and the benchmarks use it)
-
-RUN_PROFILES = {
-    'fast':  dict(seg=dict(profile='fast'), cells=dict(epochs=15, init='segmenter'), fields=dict(epochs=15), n_pipeline=200),  # make run <= 20 min
-    'full':  dict(seg=dict(profile='full'), cells=dict(epochs=30, init='segmenter'), fields=dict(epochs=30), n_pipeline=1000),
-    'smoke': dict(seg=dict(profile='fast', epochs=1, size=64, valid_pct=0.2), cells=dict(epochs=1, size=32, init='segmenter'),
-                  fields=dict(epochs=1), n_pipeline=6),
-}
-
-def run_profile(name:str='auto', # 'auto' (full on a GPU, fast otherwise), 'fast', 'full' or 'smoke'
-                device:str='auto', # 'auto', 'cpu' or 'cuda'
-               )->tuple:
-    "(profile name, its settings) with 'auto' resolved for `device`."
-    if name == 'auto':
-        import torch
-        name = 'full' if device != 'cpu' and torch.cuda.is_available() else 'fast'
-    if name not in RUN_PROFILES: raise UsageError(f"unknown profile {name!r} (choose auto, {', '.join(RUN_PROFILES)})")
-    return name, RUN_PROFILES[name]
-
-# %% ../nbs/13_run.ipynb #32b85d46
-def new_run_dir(out:str|Path='runs', # parent folder of all runs
-                now:datetime.datetime|None=None, # the time to name it after (default: now)
-               )->Path:
-    "A new, empty `<out>/<YYYY-MM-DD_HHMM>[-N]` folder."
-    base = (now or datetime.datetime.now()).strftime('%Y-%m-%d_%H%M')
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    for k in range(1, 1000):
-        d = out/(base if k == 1 else f'{base}-{k}')
-        try: d.mkdir(); return d
-        except FileExistsError: continue
-    raise FileExistsError(f"{out}: too many runs named {base}*")
-
-MODEL_FOLDERS = {'segmenter': 'segmenter.json', 'cells': 'classifier.json', 'fields': 'classifier.json'}
-
-def find_reuse(path:str|Path, # an earlier run folder, or its `models/` folder
-              )->dict:
-    "`{'segmenter'|'cells'|'fields': folder}` of the models found in an earlier run; a clear error if none."
-    p = Path(path)
-    if not p.is_dir(): raise UsageError(f"--reuse {p}: no such folder")
-    m = p/'models' if (p/'models').is_dir() else p
-    found = {k: m/k for k, f in MODEL_FOLDERS.items() if (m/k/f).is_file()}
-    if not found: raise UsageError(f"--reuse {p}: no models there (expected models/segmenter/, models/cells/ or models/fields/)")
-    return found
-
-# %% ../nbs/13_run.ipynb #2a2a1e07
-def seg_overlay(img:np.ndarray, # RGB uint8 picture
-                truth:np.ndarray, # true class mask (0 background, 1 cytoplasm, 2 nucleus)
-                pred:np.ndarray, # predicted class mask
-                min_side:int=240, # enlarge smaller pictures to at least this side
-               )->np.ndarray:
-    "The picture with the outlines of truth (green) and prediction (magenta): cell and nucleus."
-    s = max(1, int(np.ceil(min_side/max(1, min(img.shape[:2])))))
-    big = lambda a, i=cv2.INTER_NEAREST: cv2.resize(a, (a.shape[1]*s, a.shape[0]*s), interpolation=i)
-    out = big(np.ascontiguousarray(img), cv2.INTER_LINEAR)
-    for m, col in ((truth, (40, 200, 60)), (pred, (230, 40, 200))):
-        for k in (1, 2):
-            cs, _ = cv2.findContours(big((np.asarray(m) >= k).astype(np.uint8)), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-            cv2.drawContours(out, cs, -1, col, 1 + s//3)
-    return out
+__all__ = ['Study', 'wbc_run']
 
 # %% ../nbs/13_run.ipynb #75846bc5
-def _machine(device)->str:
-    import torch
-    g = f", GPU {torch.cuda.get_device_name(0)}" if str(device).startswith('cuda') else ''
-    from wbc_nb.precision import amp_dtype, precision_name
-    return f"{os.cpu_count()} CPU cores, torch threads {torch.get_num_threads()}{g}, arithmetic {precision_name(amp_dtype(device))}"
-
 class Study:
     "The whole study on one data root: each step trains (or reuses) a model, scores it on held-out data and adds a report section."
     def __init__(self, data=None, # data root (see `wbc_nb.core.data_root`)
@@ -166,12 +97,6 @@ def data_step(self:Study):
         self.metrics.update({f"data.{s['dataset']}.n_usable": s['n_usable'] for s in res if 'error' not in s})
 
 # %% ../nbs/13_run.ipynb #4b8799a7
-def _copy_model(src:Path, dest:Path)->Path:
-    "Copy a reused model folder into this run, so the run folder holds everything its report describes."
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(src, dest)
-    return dest
-
 def _seg_methods(seg)->dict:
     from wbc_nb.pipeline import OtsuSegmenter
     return {'U-Net': seg.predict, 'Otsu': OtsuSegmenter().predict, 'Otsu + 5x5 opening (paper)': OtsuSegmenter(5).predict}
@@ -431,28 +356,6 @@ def pipeline_step(self:Study):
             sec.text(f"Files written for these pictures (masks, overlays, cells.csv, summary.json): {self.dir/'predictions'}")
 
 # %% ../nbs/13_run.ipynb #e010dc4f
-def model_card(meta:dict, # a model's JSON (segmenter.json or classifier.json)
-              )->dict:
-    "The facts a reader needs about a model: what it is, what it saw, how it scored, and with which software."
-    tr, on = meta.get('training', {}), meta.get('trained_on', {})
-    net = meta.get('model') or {}
-    arch = meta.get('arch') or (f"ClsNet, channels {net.get('chs')}, {net.get('n_aux', 0)} auxiliary output(s)" if net else '')
-    card = {'kind': meta.get('format', ''), 'task': meta.get('task', 'segmentation'), 'architecture': arch,
-            'classes': ', '.join(map(str, meta.get('classes', []))), 'input': f"{meta.get('size')} px",
-            'trained on': f"{on.get('n_images', on.get('n', ''))} items" + (f", datasets {on['datasets']}" if on.get('datasets') else '')
-                          + (f", {len(on['patient'])} patients" if on.get('patient') else ''),
-            'epochs': tr.get('epochs', ''), 'training seconds': tr.get('total_seconds', tr.get('seconds', '')), 'seed': tr.get('seed', '')}
-    test = meta.get('test') or {}
-    if test:
-        flat = {f'{a}.{b}': v for a, d in test.items() if isinstance(d, dict) for b, v in d.items()} | {k: v for k, v in test.items() if not isinstance(v, dict)}
-        keep = [k for k in flat if any(s in k for s in ('nucleus_dice', 'cell_dice', 'balanced_accuracy', 'accuracy_3class', 'patient.auc', 'accuracy_4class', 'accuracy_2class'))]
-        card['test scores'] = ', '.join(f"{k} {flat[k]:.3f}" for k in keep if isinstance(flat[k], (int, float)))
-    w = meta.get('weights', {})
-    if w.get('sha256'): card['weights sha256'] = w['sha256'][:16] + '...'
-    v = meta.get('versions') or meta.get('library_versions')
-    if v: card['software'] = ', '.join(f'{k} {x}' for k, x in v.items())
-    return card
-
 @patch
 def models_step(self:Study):
     "Section 'Models': one card per model of this run."
