@@ -3,8 +3,9 @@ for choosing its epoch; never the test split), to choose between recipes without
 
     .venv/bin/python bench/seg_holdout.py MODEL_DIR [MODEL_DIR ...] [--data DIR]
 
-The hold-out is `wbc_nb.unet._holdout` of the 70/30 train rows (15 %, seed 42, stratified by dataset), the same for
-every model trained by `wbc_train_seg` with default seed and valid_pct. Prints nucleus and cell Dice per dataset.
+Each model is scored on its own hold-out: `wbc_nb.unet._holdout` of the 70/30 train rows with the seed and valid_pct
+its segmenter.json records (15 %, stratified by dataset; the same pictures for every model trained with the default
+seed 42). Prints nucleus and cell Dice per dataset.
 """
 import os, argparse, warnings
 from pathlib import Path
@@ -21,13 +22,15 @@ def main():
     from wbc_nb.metrics import evaluate_segmenter
     df = split_train_test(load_segmentation_wbc(a.data))
     rows = df[df.split == 'train'].reset_index(drop=True)
-    held = rows.iloc[_holdout(rows, 0.15, 42, 'dataset')]
-    print(f"hold-out: {len(held)} pictures {held.dataset.value_counts().sort_index().to_dict()}")
-    print("| model | size | D1 nucleus | D2 nucleus | mean of the two | D1 cell | D2 cell |\n|---|---|---|---|---|---|---|")
+    print("| model | seed | hold-out pictures | size | D1 nucleus | D2 nucleus | mean of the two | D1 cell | D2 cell |\n"
+          "|---|---|---|---|---|---|---|---|---|")
     for m in a.models:
         seg = load_segmenter(m)
+        tr = seg.meta.get('training', {})
+        seed, pct = tr.get('seed', 42), tr.get('valid_pct', 0.15)
+        held = rows.iloc[_holdout(rows, pct, seed, 'dataset')]
         _, s = evaluate_segmenter(held, seg.predict)
         n1, n2 = s['dataset1']['nucleus_dice'], s['dataset2']['nucleus_dice']
-        print(f"| {m} | {seg.size} | {n1:.4f} | {n2:.4f} | {(n1 + n2)/2:.4f} | {s['dataset1']['cell_dice']:.4f} | {s['dataset2']['cell_dice']:.4f} |")
+        print(f"| {m} | {seed} | {len(held)} | {seg.size} | {n1:.4f} | {n2:.4f} | {(n1 + n2)/2:.4f} | {s['dataset1']['cell_dice']:.4f} | {s['dataset2']['cell_dice']:.4f} |")
 
 if __name__ == '__main__': main()

@@ -7,7 +7,7 @@ Docs: https://wbc-nb.github.io/wbc_nb/cli.html.md"""
 # %% ../nbs/11_cli.ipynb #070b444e
 from __future__ import annotations
 import sys, warnings, json as _json
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout, nullcontext
 from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse
@@ -165,6 +165,7 @@ def wbc_train_seg(out:str=None, # folder to write segmenter.safetensors + segmen
                   profile:str='fast', # fast (2-core CPU, ~10 min) or full (GPU)
                   device:str='auto', # auto, cpu or cuda
                   precision:str='auto', # auto (bf16 on a CPU with AMX, fp16 on a GPU), fp32, bf16 or fp16
+                  ema:float=None, # weight averaging: decay per step of `WeightEMA` (default: the profile's; 0: off)
                   seed:int=42, # seed for a reproducible run
                   overwrite:bool=False, # replace a segmenter already in --out
                   json:bool=False, # print the test summary as JSON
@@ -175,8 +176,11 @@ def wbc_train_seg(out:str=None, # folder to write segmenter.safetensors + segmen
         if profile not in ('fast', 'full'): raise UsageError(f"unknown --profile {profile!r} (choose fast or full)")
         if device not in ('auto', 'cpu', 'cuda'): raise UsageError(f"unknown --device {device!r} (choose auto, cpu or cuda)")
         _check_precision(precision)
-        path, summary, meta = train_seg(out, data, overwrite, arch=arch, epochs=epochs, folds=folds, jobs=jobs, size=size,
-                                        profile=profile, device=device, precision=precision, seed=seed, progress=not json)
+        if ema is not None and not 0 <= ema < 1: raise UsageError(f"--ema must be in [0, 1), got {ema}")
+        with redirect_stdout(sys.stderr) if json else nullcontext():   # fastai's early-stopping line must not break the JSON
+            path, summary, meta = train_seg(out, data, overwrite, arch=arch, epochs=epochs, folds=folds, jobs=jobs, size=size,
+                                            profile=profile, device=device, precision=precision, ema=ema, seed=seed,
+                                            progress=not json)
     if json: print(_json.dumps(summary, indent=1)); return
     print(f"saved {path}/segmenter.safetensors + segmenter.json ({meta['training']['total_seconds']:.0f} s training)")
     if meta.get('cv'):

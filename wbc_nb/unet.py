@@ -27,9 +27,9 @@ from .metrics import evaluate_segmenter
 
 # %% auto #0
 __all__ = ['SEG_ARCHS', 'SEG_LOSSES', 'SEG_PROFILES', 'SEG_FORMAT', 'SEG_FORMAT_VERSION', 'WEIGHTS_FILE', 'META_FILE',
-           'light_encoder', 'seg_model', 'SegLoss', 'seg_loss', 'SegDice', 'seg_metrics', 'KeepBest', 'seg_device',
-           'seg_learner', 'train_segmenter', 'fuse_conv_bn', 'Segmenter', 'SegmenterFileError', 'save_segmenter',
-           'load_segmenter']
+           'light_encoder', 'seg_model', 'SegLoss', 'seg_loss', 'SegDice', 'seg_metrics', 'KeepBest', 'WeightEMA',
+           'seg_device', 'seg_learner', 'train_segmenter', 'fuse_conv_bn', 'Segmenter', 'SegmenterFileError',
+           'save_segmenter', 'load_segmenter']
 
 # %% ../nbs/06_unet.ipynb #a322310d
 SEG_ARCHS = {
@@ -133,6 +133,29 @@ class KeepBest(TrackerCallback):
         super().after_fit()
         if self.state is not None: self.learn.model.load_state_dict(self.state)
 
+# %% ../nbs/06_unet.ipynb #b47d595c
+class WeightEMA(Callback):
+    "Exponential moving average of the weights and buffers after each optimiser step; validation and the fitted model use it."
+    order = KeepBest.order - 1   # before KeepBest: its after_epoch saves, and its after_fit restores, averaged weights
+    def __init__(self, decay:float=0.995): self.decay = decay
+    def _state(self): return {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
+    def before_fit(self):
+        if hasattr(self.learn, 'lr_finder'): self.run = False; return   # lr_find puts its own weights back
+        self.ema, self.live, self.steps = self._state(), None, 0
+    def after_step(self):
+        self.steps += 1
+        d = min(self.decay, (1 + self.steps)/(10 + self.steps))   # warm-up: the first steps are not frozen at the init
+        with torch.no_grad():
+            for k, v in self.learn.model.state_dict().items():
+                if v.is_floating_point(): self.ema[k].lerp_(v.detach(), 1 - d)
+                else: self.ema[k].copy_(v)
+    def before_validate(self):
+        if self.live is None: self.live = self._state(); self.learn.model.load_state_dict(self.ema)
+    def before_train(self):
+        if self.live is not None: self.learn.model.load_state_dict(self.live); self.live = None
+    def after_fit(self):
+        if self.live is None: self.learn.model.load_state_dict(self.ema)   # no validation ran since the last step
+
 # %% ../nbs/06_unet.ipynb #3bfec8a9
 def seg_device(device:str='auto')->torch.device:
     "`'auto'` means CUDA when available, else CPU; anything else is passed to `torch.device`."
@@ -149,10 +172,12 @@ def seg_learner(dls, # DataLoaders from `wbc_nb.preprocess.seg_dls`
                 patience:int|None=None, # early stopping after this many epochs without improvement (None: off)
                 cbs=None, # extra callbacks
                 precision:str='auto', # see `wbc_nb.precision.amp_dtype`: bf16 on an AMX CPU, fp16 on a GPU, else fp32
+                ema:float|None=None, # `WeightEMA` decay per step (None: no weight averaging)
                 **kwargs, # passed to `Learner`
                )->Learner:
-    "A fastai `Learner` with a `DynamicUnet` for `arch`, `loss`, Dice metrics, keep-best/early stopping and `precision`."
+    "A fastai `Learner` with a `DynamicUnet` for `arch`, `loss`, Dice metrics, keep-best/early stopping, `precision` and `ema`."
     cbs = list(cbs or [])
+    if ema: cbs.append(WeightEMA(ema))
     has_valid = len(dls.valid_ds) > 0
     if monitor and has_valid: cbs.append(KeepBest(monitor))
     if patience and monitor and has_valid: cbs.append(EarlyStoppingCallback(monitor=monitor, patience=patience))
@@ -163,8 +188,8 @@ def seg_learner(dls, # DataLoaders from `wbc_nb.preprocess.seg_dls`
 
 # %% ../nbs/06_unet.ipynb #a7804d07
 SEG_PROFILES = {
-    'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}, tta=1),
-    'full': dict(arch='light', size=224, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}, tta=2),
+    'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}, tta=1, ema=None),
+    'full': dict(arch='light', size=224, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}, tta=2, ema=None),
 }
 
 def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
@@ -173,7 +198,7 @@ def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
     dls = seg_dls(imgs, msks, valid_idx, bs=cfg['bs'], aug=seg_augs(stain=cfg['stain'], seed=seed), device=device,
                   repeat=cfg.get('rep_idx'))
     learn = seg_learner(dls, cfg['arch'], size=cfg['size'], loss=cfg['loss'], patience=cfg['patience'], cbs=cbs,
-                        precision=cfg.get('precision', 'auto'))
+                        precision=cfg.get('precision', 'auto'), ema=cfg.get('ema'))
     lr = cfg['lr']
     if cfg['find_lr']:
         with learn.no_bar(), learn.no_logging(): lr = float(learn.lr_find(show_plot=False).valley)
@@ -250,11 +275,13 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
                     progress:bool=True, # fastai progress bars and epoch tables
                     cbs=None, # extra fastai callbacks for every fit (with jobs > 1: the final fit only)
                     precision:str='auto', # training arithmetic, see `wbc_nb.precision.amp_dtype`
+                    final:bool=True, # train the final model (False: cross-validation only; the learner returned is None)
+                    ema:float|None=None, # weight-averaging decay, see `WeightEMA` (profile default; 0: off)
                    )->tuple:
     "Train a segmenter on the train rows of `df`: (fastai `Learner`, meta dict with config, CV and training record)."
     if profile not in SEG_PROFILES: raise ValueError(f"unknown profile {profile!r}; use one of {list(SEG_PROFILES)}")
     from wbc_nb.splits import split_kfold
-    given = dict(arch=arch, epochs=epochs, size=size, bs=bs, lr=lr, patience=patience, repeat=repeat)
+    given = dict(arch=arch, epochs=epochs, size=size, bs=bs, lr=lr, patience=patience, repeat=repeat, ema=ema)
     cfg = {**SEG_PROFILES[profile], **{k: v for k, v in given.items() if v is not None}}
     cfg.update(loss=loss, prep=prep, clip=clip, tile=tile, stain=stain, find_lr=find_lr, profile=profile, precision=precision)
     dev = seg_device(device)
@@ -271,21 +298,21 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
         fr = split_kfold(rows, k=folds, seed=seed or 0, stratify=strat)
         helds = [np.where(fr['fold'] == k)[0] for k in range(folds)]
     args = lambda k: (rows, imgs, msks, helds[k], cfg, dev, seed, valid_pct, strat)
-    final = lambda: _fit_one(imgs, msks, _holdout(rows, valid_pct, seed, strat), cfg, dev, seed, progress, cbs)
+    fit_final, final = final, lambda: _fit_one(imgs, msks, _holdout(rows, valid_pct, seed, strat), cfg, dev, seed, progress, cbs)
     if helds and jobs > 1:   # folds in spawned processes while this one trains the final model
         from wbc_nb import unet as u   # functions by module name, so that the fold processes can import them
         threads = max(1, torch.get_num_threads() // min(jobs, folds))
         with ProcessPoolExecutor(min(jobs, folds), mp_context=mp.get_context('spawn'), initializer=u._init_cv_worker,
                                  initargs=(threads,)) as ex:
             futs = [ex.submit(u._cv_fold, *args(k), False, None) for k in range(folds)]
-            learn, rec = final()
+            learn, rec = final() if fit_final else (None, None)
             recs = [f.result() for f in futs]
     else:
         recs = [_cv_fold(*args(k), progress, cbs) for k in range(len(helds))]
-        learn, rec = final()
+        learn, rec = final() if fit_final else (None, None)
     cv = _cv_summary([dict(fold=k, **r) for k, r in enumerate(recs)]) if recs else None
     ds = sorted(int(d) for d in rows['dataset'].unique()) if 'dataset' in rows.columns else None
-    meta = dict(**learn.model.seg_config, classes=list(SEG_CLASSES), tta=int(cfg.get('tta', 1)),
+    meta = dict(**(learn.model.seg_config if learn is not None else {}), classes=list(SEG_CLASSES), tta=int(cfg.get('tta', 1)),
                 preprocessing=_prep_meta(cfg),
                 training={k: (v if not isinstance(v, (np.floating, np.integer)) else v.item()) for k, v in cfg.items() if k != 'rep_idx'}
                          | dict(seed=seed, device=str(dev), valid_pct=valid_pct, folds=folds, jobs=jobs, total_seconds=round(time.time() - t0, 1)),
