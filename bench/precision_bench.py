@@ -40,7 +40,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--sizes', default='160,192,224'); ap.add_argument('--fit', action='store_true'); ap.add_argument('--data')
     a = ap.parse_args()
-    from wbc_nb.unet import seg_model, seg_loss
+    from wbc_nb.unet import seg_model
+    from wbc_nb.seg_fit import seg_loss
     from wbc_nb.classifier import cls_model
     from wbc_nb.precision import cpu_has_amx
     torch.manual_seed(0)

@@ -88,7 +88,8 @@ def _infer_timing(seg, df, reps=30):
                 image_shape=list(imgs[0].shape))
 
 def _learner(kind, opts, dls, size):
-    from wbc_nb.unet import seg_learner, seg_model, seg_metrics, KeepBest, SegLoss
+    from wbc_nb.unet import seg_learner, seg_model
+    from wbc_nb.seg_fit import seg_metrics, KeepBest, SegLoss
     from fastai.vision.all import Learner, unet_learner, resnet34, CrossEntropyLossFlat
     if kind == 'ours': return seg_learner(dls, opts['arch'], size=size, loss='dice_ce'), 3e-3
     if kind == 'fastai':   # fastai's defaults: its loss (CrossEntropyLossFlat), its default lr; our metrics and keep-best

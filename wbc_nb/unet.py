@@ -17,8 +17,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.fusion import fuse_conv_bn_eval
-from fastai.vision.all import (Learner, Metric, Callback, TrackerCallback, EarlyStoppingCallback, DynamicUnet,
-                               ConvLayer, ResBlock, create_body, Module, imagenet_stats, set_seed)
+from fastai.vision.all import (Learner, EarlyStoppingCallback, DynamicUnet, ConvLayer, ResBlock, create_body,
+                               imagenet_stats, set_seed)
+from .seg_fit import SEG_LOSSES, SegLoss, seg_loss, SegDice, seg_metrics, KeepBest, WeightEMA
 from .precision import use_precision, amp_dtype, autocast, precision_name
 from .core import SEG_CLASSES, FileProblemError, save_model, read_model_meta, load_state
 from .preprocess import preprocess, resize_pair, dihedral, to_original, seg_arrays, seg_dls, seg_augs
@@ -26,10 +27,9 @@ from .morphology import open_mask
 from .metrics import evaluate_segmenter
 
 # %% auto #0
-__all__ = ['SEG_ARCHS', 'SEG_LOSSES', 'SEG_PROFILES', 'SEG_FORMAT', 'SEG_FORMAT_VERSION', 'WEIGHTS_FILE', 'META_FILE',
-           'light_encoder', 'seg_model', 'SegLoss', 'seg_loss', 'SegDice', 'seg_metrics', 'KeepBest', 'WeightEMA',
-           'seg_device', 'seg_learner', 'train_segmenter', 'fuse_conv_bn', 'Segmenter', 'SegmenterFileError',
-           'save_segmenter', 'load_segmenter']
+__all__ = ['SEG_ARCHS', 'SEG_PROFILES', 'SEG_FORMAT', 'SEG_FORMAT_VERSION', 'WEIGHTS_FILE', 'META_FILE', 'light_encoder',
+           'seg_model', 'seg_device', 'seg_learner', 'train_segmenter', 'fuse_conv_bn', 'Segmenter',
+           'SegmenterFileError', 'save_segmenter', 'load_segmenter']
 
 # %% ../nbs/06_unet.ipynb #a322310d
 SEG_ARCHS = {
@@ -70,91 +70,6 @@ def seg_model(arch:str|dict='light', # a name in `SEG_ARCHS` or a dict like its 
     m.seg_config = dict(arch=name, arch_kwargs={k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
                         size=int(size), n_out=int(n_out), n_in=int(n_in))
     return m
-
-# %% ../nbs/06_unet.ipynb #37cb43da
-class SegLoss(Module):
-    "Weighted soft Dice (foreground classes) + cross-entropy for logits `N x C x H x W` and masks `N x H x W`."
-    def __init__(self, dice_w:float=1., ce_w:float=1., smooth:float=1.):
-        self.dice_w, self.ce_w, self.smooth = dice_w, ce_w, smooth
-    def dice(self, out, targ):
-        p = out.float().softmax(1)
-        oh = F.one_hot(targ, out.shape[1]).permute(0, 3, 1, 2).float()
-        inter, union = (p*oh).sum((0, 2, 3)), p.sum((0, 2, 3)) + oh.sum((0, 2, 3))
-        return 1 - ((2*inter + self.smooth)/(union + self.smooth))[1:].mean()
-    def forward(self, out, targ):
-        out, targ = out.as_subclass(torch.Tensor), targ.as_subclass(torch.Tensor).long()   # fastai tensor types off
-        loss = self.ce_w*F.cross_entropy(out.float(), targ) if self.ce_w else 0.
-        return loss + self.dice_w*self.dice(out, targ) if self.dice_w else loss
-    def activation(self, x): return F.softmax(x, dim=1)
-    def decodes(self, x): return x.argmax(dim=1)
-
-SEG_LOSSES = {'dice': (1., 0.), 'ce': (0., 1.), 'dice_ce': (1., 1.)}
-
-def seg_loss(name:str='dice_ce')->SegLoss:
-    "The loss called `name`: 'dice' (the paper's), 'ce' or 'dice_ce'."
-    if name not in SEG_LOSSES: raise ValueError(f"unknown loss {name!r}; use one of {list(SEG_LOSSES)}")
-    return SegLoss(*SEG_LOSSES[name])
-
-# %% ../nbs/06_unet.ipynb #cfcc28f5
-class SegDice(Metric):
-    "Mean per-image Dice of the pixels in classes `cls` (arg-max prediction vs target)."
-    def __init__(self, cls=(2,), name='nucleus_dice'): self.cls, self._name = tuple(cls), name
-    def reset(self): self.tot, self.n = 0., 0
-    def accumulate(self, learn):
-        pred, y = learn.pred.as_subclass(torch.Tensor), learn.y.as_subclass(torch.Tensor)
-        cls = torch.tensor(self.cls, device=y.device)
-        p, t = torch.isin(pred.argmax(1), cls), torch.isin(y, cls)
-        s = (p.sum((1, 2)) + t.sum((1, 2))).float()
-        d = torch.where(s > 0, 2*(p & t).sum((1, 2)).float()/s.clamp(min=1), torch.ones_like(s))
-        self.tot += float(d.sum()); self.n += len(d)
-    @property
-    def value(self): return self.tot/self.n if self.n else None
-    @property
-    def name(self): return self._name
-
-def seg_metrics()->list:
-    "Validation metrics: nucleus and whole-cell Dice."
-    return [SegDice((2,), 'nucleus_dice'), SegDice((1, 2), 'cell_dice')]
-
-# %% ../nbs/06_unet.ipynb #3eacfbff
-class KeepBest(TrackerCallback):
-    "Keep the weights of the best epoch by `monitor` in memory; restore them after fitting."
-    order = TrackerCallback.order + 1
-    def __init__(self, monitor='nucleus_dice', comp=None, min_delta=0.):
-        super().__init__(monitor=monitor, comp=comp, min_delta=min_delta)
-    def before_fit(self):
-        super().before_fit(); self.state, self.best_epoch = None, -1
-    def after_epoch(self):
-        super().after_epoch()
-        if self.new_best:
-            self.best_epoch = self.epoch
-            self.state = {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
-    def after_fit(self):
-        super().after_fit()
-        if self.state is not None: self.learn.model.load_state_dict(self.state)
-
-# %% ../nbs/06_unet.ipynb #b47d595c
-class WeightEMA(Callback):
-    "Exponential moving average of the weights and buffers after each optimiser step; validation and the fitted model use it."
-    order = KeepBest.order - 1   # before KeepBest: its after_epoch saves, and its after_fit restores, averaged weights
-    def __init__(self, decay:float=0.995): self.decay = decay
-    def _state(self): return {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
-    def before_fit(self):
-        if hasattr(self.learn, 'lr_finder'): self.run = False; return   # lr_find puts its own weights back
-        self.ema, self.live, self.steps = self._state(), None, 0
-    def after_step(self):
-        self.steps += 1
-        d = min(self.decay, (1 + self.steps)/(10 + self.steps))   # warm-up: the first steps are not frozen at the init
-        with torch.no_grad():
-            for k, v in self.learn.model.state_dict().items():
-                if v.is_floating_point(): self.ema[k].lerp_(v.detach(), 1 - d)
-                else: self.ema[k].copy_(v)
-    def before_validate(self):
-        if self.live is None: self.live = self._state(); self.learn.model.load_state_dict(self.ema)
-    def before_train(self):
-        if self.live is not None: self.learn.model.load_state_dict(self.live); self.live = None
-    def after_fit(self):
-        if self.live is None: self.learn.model.load_state_dict(self.ema)   # no validation ran since the last step
 
 # %% ../nbs/06_unet.ipynb #3bfec8a9
 def seg_device(device:str='auto')->torch.device:
