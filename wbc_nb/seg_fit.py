@@ -59,6 +59,10 @@ def seg_metrics()->list:
     return [SegDice((2,), 'nucleus_dice'), SegDice((1, 2), 'cell_dice')]
 
 # %% ../nbs/05a_seg_fit.ipynb #3eacfbff
+def _state_copy(model)->dict:
+    "A detached copy of `model`'s weights and buffers."
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
 class KeepBest(TrackerCallback):
     "Keep the weights of the best epoch by `monitor` in memory; restore them after fitting."
     order = TrackerCallback.order + 1
@@ -70,7 +74,7 @@ class KeepBest(TrackerCallback):
         super().after_epoch()
         if self.new_best:
             self.best_epoch = self.epoch
-            self.state = {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
+            self.state = _state_copy(self.learn.model)
     def after_fit(self):
         super().after_fit()
         if self.state is not None: self.learn.model.load_state_dict(self.state)
@@ -80,10 +84,9 @@ class WeightEMA(Callback):
     "Exponential moving average of the weights and buffers after each optimiser step; validation and the fitted model use it."
     order = KeepBest.order - 1   # before KeepBest: its after_epoch saves, and its after_fit restores, averaged weights
     def __init__(self, decay:float=0.995): self.decay = decay
-    def _state(self): return {k: v.detach().clone() for k, v in self.learn.model.state_dict().items()}
     def before_fit(self):
         if hasattr(self.learn, 'lr_finder'): self.run = False; return   # lr_find puts its own weights back
-        self.ema, self.live, self.steps = self._state(), None, 0
+        self.ema, self.live, self.steps = _state_copy(self.learn.model), None, 0
     def after_step(self):
         self.steps += 1
         d = min(self.decay, (1 + self.steps)/(10 + self.steps))   # warm-up: the first steps are not frozen at the init
@@ -92,7 +95,7 @@ class WeightEMA(Callback):
                 if v.is_floating_point(): self.ema[k].lerp_(v.detach(), 1 - d)
                 else: self.ema[k].copy_(v)
     def before_validate(self):
-        if self.live is None: self.live = self._state(); self.learn.model.load_state_dict(self.ema)
+        if self.live is None: self.live = _state_copy(self.learn.model); self.learn.model.load_state_dict(self.ema)
     def before_train(self):
         if self.live is not None: self.learn.model.load_state_dict(self.live); self.live = None
     def after_fit(self):

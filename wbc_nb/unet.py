@@ -213,18 +213,18 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
         fr = split_kfold(rows, k=folds, seed=seed or 0, stratify=strat)
         helds = [np.where(fr['fold'] == k)[0] for k in range(folds)]
     args = lambda k: (rows, imgs, msks, helds[k], cfg, dev, seed, valid_pct, strat)
-    fit_final, final = final, lambda: _fit_one(imgs, msks, _holdout(rows, valid_pct, seed, strat), cfg, dev, seed, progress, cbs)
+    fit = lambda: _fit_one(imgs, msks, _holdout(rows, valid_pct, seed, strat), cfg, dev, seed, progress, cbs)
     if helds and jobs > 1:   # folds in spawned processes while this one trains the final model
         from wbc_nb import unet as u   # functions by module name, so that the fold processes can import them
         threads = max(1, torch.get_num_threads() // min(jobs, folds))
         with ProcessPoolExecutor(min(jobs, folds), mp_context=mp.get_context('spawn'), initializer=u._init_cv_worker,
                                  initargs=(threads,)) as ex:
             futs = [ex.submit(u._cv_fold, *args(k), False, None) for k in range(folds)]
-            learn, rec = final() if fit_final else (None, None)
+            learn, rec = fit() if final else (None, None)
             recs = [f.result() for f in futs]
     else:
         recs = [_cv_fold(*args(k), progress, cbs) for k in range(len(helds))]
-        learn, rec = final() if fit_final else (None, None)
+        learn, rec = fit() if final else (None, None)
     cv = _cv_summary([dict(fold=k, **r) for k, r in enumerate(recs)]) if recs else None
     ds = sorted(int(d) for d in rows['dataset'].unique()) if 'dataset' in rows.columns else None
     meta = dict(**(learn.model.seg_config if learn is not None else {}), classes=list(SEG_CLASSES), tta=int(cfg.get('tta', 1)),
