@@ -103,7 +103,7 @@ def combine(name:str, runs:list)->dict:
                 field={**field_metrics(y, p, cl), 'field.ece': ece(p, np.array([cl.index(c) for c in y]))})
 
 def experiment(a)->dict:
-    from wbc_nb.diagnosis import cv_experiment
+    from wbc_nb.cls_experiments import cv_experiment
     from wbc_nb.classifier import TASKS
     size = a.size or (None if a.task == 'taleqani' else TASKS[a.task]['size'])
     kw = dict(epochs=a.epochs, weight_power=a.weight_power, aux_w=a.aux_w)
@@ -134,7 +134,7 @@ def patient_reinhard(X, groups):
 def patient_stain_experiment(a, size, cache, kw):
     "The deepapl protocol on crops normalised per patient (the colour baseline keeps the raw pictures' statistics)."
     from wbc_nb.data import load_deepapl
-    from wbc_nb.diagnosis import cell_arrays, cells_experiment
+    from wbc_nb.cls_experiments import cell_arrays, cells_experiment
     df = load_deepapl(a.data)
     X, col, ok = cell_arrays(df.path, size, 0.72, cache)
     df, X, col = df[ok].reset_index(drop=True), X[ok], col[ok]

@@ -22,7 +22,7 @@ GPU = ROOT/'.gpu'
 def pack_cells(data, quality:int):
     import numpy as np, cv2
     from wbc_nb.data import load_deepapl
-    from wbc_nb.diagnosis import cell_arrays
+    from wbc_nb.cls_experiments import cell_arrays
     df = load_deepapl(data)
     from cls_cv import OUT   # the crop cache bench/cls_cv.py makes and reuses
     X, col, ok = cell_arrays(df.path, 96, 0.72, f'{OUT}/crops_deepapl_96_raw.npz')

@@ -26,7 +26,7 @@ def main():
     ap.add_argument('--out', required=True); ap.add_argument('--device', default='cuda'); ap.add_argument('--k', type=int, default=5)
     a = ap.parse_args()
     from cls_cv import machine   # bench/ is this script's folder
-    from wbc_nb.diagnosis import cells_experiment
+    from wbc_nb.cls_experiments import cells_experiment
     t0 = time.time()
     df, X, col = load_cells(Path(a.bundle))
     kw = dict(epochs=a.epochs, device=a.device)

@@ -14,7 +14,7 @@ import cv2
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from fastai.vision.all import Learner, Callback, DataLoaders, Metric, Module, set_seed
+from fastai.vision.all import Learner, DataLoaders, Module, set_seed
 from fastai.data.load import DataLoader
 from sklearn.metrics import balanced_accuracy_score
 from .core import read_image, ImageReadError, FileProblemError, save_model, read_model_meta, load_state
@@ -23,18 +23,18 @@ from .preprocess import dihedral
 from .precision import amp_dtype, autocast, use_precision, precision_name
 from .unet import light_encoder
 from .morphology import mask_instances
+from .cls_fit import CellAugment, STAIN_METHODS, reinhard, ClsLoss, class_weights, BalAcc, fit_temperature, balance
 
 # %% auto #0
-__all__ = ['TASKS', 'CROP_MODES', 'STAIN_METHODS', 'CLS_FORMAT', 'CLS_FORMAT_VERSION', 'CLS_WEIGHTS', 'CLS_META',
-           'centre_component', 'cell_crop', 'crop_arrays', 'ClsNet', 'cls_model', 'init_from_segmenter', 'CellAugment',
-           'reinhard', 'ClsLoss', 'class_weights', 'BalAcc', 'fit_temperature', 'predict_logits', 'softmax',
-           'Classifier', 'train_classifier', 'ClassifierFileError', 'save_classifier', 'load_classifier']
+__all__ = ['TASKS', 'CROP_MODES', 'CLS_FORMAT', 'CLS_FORMAT_VERSION', 'CLS_WEIGHTS', 'CLS_META', 'centre_component', 'cell_crop',
+           'crop_arrays', 'ClsNet', 'cls_model', 'init_from_segmenter', 'predict_logits', 'softmax', 'Classifier',
+           'train_classifier', 'ClassifierFileError', 'save_classifier', 'load_classifier']
 
 # %% ../nbs/08_classifier.ipynb #dc0242f5
 TASKS = {
-    'deepapl':  dict(label='cls', classes=list(CLASSES), frac=0.72, size=96, aux='diagnosis'),
-    'folder':   dict(label='cls', classes=list(CLASSES), frac=0.72, size=96, aux=None),
-    'taleqani': dict(label='label', classes=list(TALEQANI_LABELS), frac=1.0, size=96, aux=None),
+    'deepapl':  dict(label='cls', classes=list(CLASSES), frac=0.72, size=96, aux='diagnosis', epochs=40),
+    'folder':   dict(label='cls', classes=list(CLASSES), frac=0.72, size=96, aux=None, epochs=40),
+    'taleqani': dict(label='label', classes=list(TALEQANI_LABELS), frac=1.0, size=96, aux=None, epochs=15),
 }
 CROP_MODES = ('raw', 'masked', 'both')
 
@@ -141,102 +141,6 @@ class _ArrDS(torch.utils.data.Dataset):
         t = torch.tensor([int(self.y[i]), int(self.aux[i]) if self.aux is not None else -1])
         return x, t
 
-# %% ../nbs/08_classifier.ipynb #089d58a4
-class CellAugment(Callback):
-    "Training-batch augmentation on the tensor batch: dihedral flips, small shifts and stain (colour) jitter."
-    order = 5
-    def __init__(self, shift:int=6, gain:float=0.08, bias:float=0.05, gamma:float=0.15, p_colour:float=0.8):
-        self.shift, self.gain, self.bias, self.gamma, self.p_colour = shift, gain, bias, gamma, p_colour
-    def before_batch(self):
-        if not self.training: return
-        x = self.xb[0].float()/255
-        n = x.shape[0]; dev = x.device
-        if torch.rand(1).item() < 0.5: x = x.flip(3)
-        if torch.rand(1).item() < 0.5: x = x.flip(2)
-        if torch.rand(1).item() < 0.5: x = x.transpose(2, 3)
-        if self.shift:
-            s = self.shift; dy, dx = [int(v) for v in torch.randint(-s, s + 1, (2,))]
-            x = torch.roll(x, (dy, dx), (2, 3))
-        c = min(3, x.shape[1])
-        if self.p_colour:
-            on = (torch.rand(n, 1, 1, 1, device=dev) < self.p_colour).float()
-            g = torch.exp(torch.randn(n, c, 1, 1, device=dev)*self.gain)
-            b = torch.randn(n, c, 1, 1, device=dev)*self.bias
-            gm = torch.exp(torch.randn(n, 1, 1, 1, device=dev)*self.gamma)
-            rgb = x[:, :c].clamp(1e-4, 1)**gm*g + b
-            x = torch.cat([on*rgb.clamp(0, 1) + (1 - on)*x[:, :c], x[:, c:]], 1)
-        self.learn.xb = (x,)
-
-# %% ../nbs/08_classifier.ipynb #ab34676b
-STAIN_METHODS = ('none', 'reinhard')
-
-def reinhard(X:np.ndarray, # crops, N x S x S x C uint8 (the first three channels RGB; a mask channel is kept)
-             target:tuple|None=None, # (3 Lab means, 3 Lab spreads) to map every crop to; None: the mean over `X`
-            )->tuple:
-    "Reinhard stain normalisation of every crop: (normalised crops, the target used)."
-    X = np.asarray(X)
-    if X.ndim != 4 or X.shape[3] < 3 or X.dtype != np.uint8: raise ValueError(f"reinhard: expected N x S x S x C uint8 crops, got {X.shape} {X.dtype}")
-    lab = np.stack([cv2.cvtColor(np.ascontiguousarray(x[..., :3]), cv2.COLOR_RGB2LAB) for x in X]).astype(np.float32) if len(X) else np.zeros(X.shape[:3] + (3,), np.float32)
-    mu, sd = lab.mean((1, 2), keepdims=True), lab.std((1, 2), keepdims=True)
-    if target is None:
-        if not len(X): raise ValueError("reinhard: no crops to take a target from")
-        target = (mu.mean(0).ravel().tolist(), sd.mean(0).ravel().tolist())
-    tm, ts = (np.asarray(t, np.float32).reshape(1, 1, 1, 3) for t in target)
-    lab = np.clip((lab - mu)/np.maximum(sd, 1.)*ts + tm, 0, 255).astype(np.uint8)
-    out = X.copy()
-    for i, l in enumerate(lab): out[i, ..., :3] = cv2.cvtColor(l, cv2.COLOR_LAB2RGB)
-    return out, ([float(v) for v in target[0]], [float(v) for v in target[1]])
-
-# %% ../nbs/08_classifier.ipynb #e774daed
-class ClsLoss(Module):
-    "Weighted cross-entropy on the class logits (+ `aux_w` x binary cross-entropy of the auxiliary logit where known)."
-    def __init__(self, n_out:int, weight=None, aux_w:float=0.5, smooth:float=0.05):
-        self.n_out, self.aux_w, self.smooth = n_out, aux_w, smooth
-        self.weight = None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
-    def forward(self, out, t):
-        w = None if self.weight is None else self.weight.to(out.device)
-        loss = F.cross_entropy(out[:, :self.n_out], t[:, 0], weight=w, label_smoothing=self.smooth)
-        if out.shape[1] > self.n_out and self.aux_w:
-            k = t[:, 1] >= 0
-            if k.any(): loss = loss + self.aux_w*F.binary_cross_entropy_with_logits(out[k, self.n_out], t[k, 1].float())
-        return loss
-
-def class_weights(y:np.ndarray, n:int, power:float=0.5)->np.ndarray:
-    "Loss weight of each of `n` classes: (count)^-power, mean 1 over the classes present, 0 for absent ones."
-    cnt = np.bincount(np.asarray(y), minlength=n).astype(float)
-    w = np.where(cnt > 0, np.maximum(cnt, 1)**-power, 0.)
-    return w/w[cnt > 0].mean()
-
-# %% ../nbs/08_classifier.ipynb #172fe538
-class BalAcc(Metric):
-    "Balanced accuracy of the class logits (the first `n_out` outputs) over the validation set."
-    def __init__(self, n_out:int): self.n_out = n_out
-    def reset(self): self.p, self.t = [], []
-    def accumulate(self, learn):
-        self.p.append(learn.pred[:, :self.n_out].argmax(1).cpu()); self.t.append(learn.y[:, 0].cpu())
-    @property
-    def value(self):
-        if not self.p: return None
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')
-            return balanced_accuracy_score(torch.cat(self.t).numpy(), torch.cat(self.p).numpy())
-    @property
-    def name(self): return 'bal_acc'
-
-# %% ../nbs/08_classifier.ipynb #79921a23
-def fit_temperature(logits:np.ndarray, # class logits, N x C
-                    y:np.ndarray, # true class indices, N
-                   )->float:
-    "The temperature T minimising the negative log-likelihood of softmax(logits / T) (temperature scaling)."
-    z, t = torch.as_tensor(np.asarray(logits), dtype=torch.float64), torch.as_tensor(np.asarray(y), dtype=torch.long)
-    if len(z) == 0: return 1.0
-    lt = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([lt], lr=0.1, max_iter=200, line_search_fn='strong_wolfe')
-    def closure():
-        opt.zero_grad(); loss = F.cross_entropy(z/lt.exp(), t); loss.backward(); return loss
-    opt.step(closure)
-    return float(np.clip(lt.exp().item(), 0.05, 20.))
-
 # %% ../nbs/08_classifier.ipynb #fa2f7873
 @torch.no_grad()
 def predict_logits(model:nn.Module, # a `ClsNet`
@@ -271,6 +175,9 @@ class Classifier:
         self.classes = list(meta['classes'])
         self.size, self.frac, self.mode = int(meta['size']), float(meta['frac']), meta.get('mode', 'raw')
         self.temperature = float(meta.get('temperature', 1.0))
+        counts = (meta.get('training') or {}).get('class_counts') or {}
+        self.prior = np.array([counts.get(c, 0) for c in self.classes], np.float64) + 1   # add one: a class unseen in training keeps a finite weight
+        self.tau = float(meta.get('prior_tau', 0.))   # models saved before `prior_tau` existed keep their plain arg-max
     def logits(self, X:np.ndarray, tta:int=1)->np.ndarray:
         "Outputs for crops `X` (N x size x size x C uint8)."
         if X.ndim != 4 or X.shape[1:3] != (self.size, self.size):
@@ -284,6 +191,12 @@ class Classifier:
         p = softmax(z[:, :n], self.temperature if calibrated else 1.)
         a = 1/(1 + np.exp(-z[:, n])) if z.shape[1] > n else None
         return p, a
+    def balanced(self, p:np.ndarray)->np.ndarray:
+        "Probabilities `p` re-weighted by the training prior (see `balance`): what `calls` takes the arg-max of."
+        return balance(p, self.prior, self.tau)
+    def calls(self, p:np.ndarray)->np.ndarray:
+        "Class index of each row of probabilities `p`: the balanced call (`prior_tau` 0: the most probable class)."
+        return self.balanced(p).argmax(1)
     def crops(self, imgs, seg=None)->np.ndarray:
         "Crops of RGB pictures `imgs`, made with the recipe the model was trained with."
         return np.stack([cell_crop(i, self.size, self.frac, seg(i) if seg is not None else None, self.mode) for i in imgs])
@@ -327,12 +240,13 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
                      mode:str='raw', # 'raw', 'masked' or 'both' (see `cell_crop`; the last two need `seg` or `X`)
                      seg=None, # segmenter used to make masked crops
                      classes:list|None=None, # class names (task default: `CLASSES` or `TALEQANI_LABELS`)
-                     epochs:int=10, # epochs of one-cycle training
+                     epochs:int|None=None, # epochs of one-cycle training (None: the task's, 40 for cells and 15 for fields)
                      lr:float=3e-3, # peak learning rate
                      bs:int=64, # batch size
                      chs:tuple|None=None, # encoder channels (default: the `init` U-Net's, else (32, 48, 96, 160, 256))
                      n:int|None=None, # residual blocks per encoder stage (default: the `init` U-Net's, else 1)
                      weight_power:float=0.5, # class weights (count)^-power: 0 none, 0.5 square root, 1 fully balanced
+                     prior_tau:float|None=None, # calls divide the probabilities by the training prior^prior_tau (see `balance`; None: 1 - weight_power, the balanced call; 0: the most probable class)
                      aux_w:float=0.5, # weight of the per-cell APL-vs-AML head (0: no head)
                      valid:float=0.1, # fraction of patients held out to calibrate (temperature) and monitor
                      init=None, # a light `Segmenter` (or folder) whose encoder starts the network
@@ -349,6 +263,7 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
     cfg = dict(TASKS[task], task=task)
     classes = list(classes or cfg['classes'])
     size, frac = int(size or cfg['size']), float(frac if frac is not None else cfg['frac'])
+    epochs = int(epochs or cfg['epochs'])
     t0 = time.time()
     y = _labels(df, cfg, classes)
     if X is None: X, _ = crop_arrays(df.path, size, frac, mode, seg)
@@ -387,7 +302,7 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
             warnings.simplefilter('ignore')
             vrec = dict(valid_n=int(va.sum()), valid_accuracy=float((z[:, :len(classes)].argmax(1) == y[va]).mean()),
                         valid_balanced_accuracy=float(balanced_accuracy_score(y[va], z[:, :len(classes)].argmax(1))))
-    meta = dict(task=task, classes=classes, size=size, frac=frac, mode=mode, temperature=temp, stain=stain, stain_target=target,
+    meta = dict(task=task, classes=classes, size=size, frac=frac, mode=mode, temperature=temp, prior_tau=float(1 - weight_power if prior_tau is None else prior_tau), stain=stain, stain_target=target,
                 label_column=cfg['label'], aux='apl' if aux is not None else None,
                 training=dict(n=int((~va).sum()), epochs=epochs, lr=lr, bs=bs, weight_power=weight_power, aux_w=aux_w, precision=precision_name(dt),
                               augment=augment or {}, seed=seed, init=None if init is None else 'segmenter encoder',

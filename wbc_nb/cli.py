@@ -239,7 +239,7 @@ def wbc_train_cls(task:str=None, # deepapl (cells + APL vs AML) or taleqani (B-A
                   seg:str=None, # segmenter folder (for masked crops)
                   init:str=None, # light U-Net folder whose encoder starts the network (deepapl; better and faster in CV)
                   route:str='cells', # taleqani: cells (each white cell, pooled per field) or field (the whole field)
-                  epochs:int=15, # training epochs
+                  epochs:int=None, # training epochs (default: the task's, 40 for DeepAPL cells, 15 for ALL_Taleqani fields)
                   size:int=None, # crop side in pixels (default: the task's; 48 for taleqani cells)
                   mode:str='raw', # raw, masked or both (masked needs --seg)
                   stain:str='none', # none or reinhard (stain normalisation of every crop)
@@ -251,7 +251,7 @@ def wbc_train_cls(task:str=None, # deepapl (cells + APL vs AML) or taleqani (B-A
     with cli_errors('wbc_train_cls'):
         if task is None or out is None: raise UsageError("--task deepapl|taleqani and --out DIR are required")
         _check_precision(precision)
-        path, clf = train_cls(task, out, data, seg, overwrite, route, epochs=epochs, size=size, mode=mode, stain=stain, seed=seed, precision=precision, **({'init': init} if init else {}))
+        path, clf = train_cls(task, out, data, seg, overwrite, route, **({'epochs': epochs} if epochs else {}), size=size, mode=mode, stain=stain, seed=seed, precision=precision, **({'init': init} if init else {}))
     print(f"saved {path} ({len(clf.classes)} classes: {', '.join(clf.classes)}" + (f"; {clf.meta['route']} route)" if 'route' in clf.meta else ')'))
 
 def eval_cls(model:str|Path, # folder of a saved classifier

@@ -6,156 +6,19 @@ Docs: https://wbc-nb.github.io/wbc_nb/demo.html.md"""
 
 # %% ../nbs/10_demo.ipynb #7e2cd522
 from __future__ import annotations
-import base64, html, io, json, os, tempfile, time
-from contextlib import contextmanager
+import html, json, time
 from pathlib import Path
 import numpy as np
-import pandas as pd
-import cv2
 import ipywidgets as widgets
-from PIL import Image
 from IPython.display import display
 from fastcore.basics import patch
-from .core import IMAGE_EXTS, ImageReadError, read_image, mask_to_levels
-from .pipeline import WBCPipeline, PipelineResult, seg_name, PALETTE
-from .tiling import field_instances
+from .core import IMAGE_EXTS, mask_to_levels
+from .pipeline import WBCPipeline, PALETTE
+from .demo_backend import DemoInputError, decode_image, png_bytes, mask_rgb, download_link
+from .demo_backend import differential_svg, cells_html, PipelineSteps, default_pipeline
 
 # %% auto #0
-__all__ = ['MASK_COLOURS', 'FEW_CELLS', 'DemoInputError', 'decode_image', 'png_bytes', 'mask_rgb', 'download_link',
-           'differential_svg', 'cells_html', 'PipelineSteps', 'default_pipeline', 'sample_images', 'WBCDemo',
-           'write_app_notebook']
-
-# %% ../nbs/10_demo.ipynb #d28f0938
-class DemoInputError(ValueError):
-    "A picture the demo cannot take; the message says why in plain words."
-
-def _header_size(data:bytes)->tuple|None:
-    "(width, height) from the picture's header without decoding it, or None when Pillow cannot tell."
-    try:
-        with Image.open(io.BytesIO(data)) as im: return im.size
-    except Exception: return None
-
-@contextmanager
-def _tmp_file(data:bytes, suffix:str):
-    "Path of a temporary file holding `data`, removed afterwards."
-    fd, p = tempfile.mkstemp(suffix=suffix)
-    try:
-        with os.fdopen(fd, 'wb') as f: f.write(data)
-        yield Path(p)
-    finally: Path(p).unlink(missing_ok=True)
-
-def decode_image(data:bytes, # the file's content
-                 name:str='upload', # file name, used in messages
-                 max_side:int=2048, # longest side accepted (pixels)
-                 max_mb:float=20., # largest file accepted (megabytes)
-                )->np.ndarray:
-    "RGB `uint8` picture from file bytes, or `DemoInputError` saying in plain words why not."
-    if not data: raise DemoInputError(f"“{name}” is empty (0 bytes): choose a picture file.")
-    if len(data) > max_mb*1e6:
-        raise DemoInputError(f"“{name}” is {len(data)/1e6:.1f} MB; the demo takes files up to {max_mb:g} MB.")
-    sz = _header_size(data)
-    if sz and max(sz) > max_side:
-        raise DemoInputError(f"“{name}” is {sz[0]} x {sz[1]} pixels, too large for the demo (at most {max_side} "
-                             f"pixels a side). Crop the region of interest or resize it, then upload it again.")
-    suffix = Path(name).suffix.lower()
-    with _tmp_file(data, suffix if suffix in IMAGE_EXTS else '.img') as p:
-        try: img = read_image(p)
-        except ImageReadError as e:
-            raise DemoInputError(f"“{name}” is not a picture the demo can read: {e.problem}. "
-                                 f"Upload a BMP, PNG, JPEG or TIFF image of a blood smear.") from None
-    if max(img.shape[:2]) > max_side:
-        raise DemoInputError(f"“{name}” is {img.shape[1]} x {img.shape[0]} pixels, too large for the demo "
-                             f"(at most {max_side} pixels a side). Crop or resize it, then upload it again.")
-    return img
-
-# %% ../nbs/10_demo.ipynb #cd7b6857
-MASK_COLOURS = np.array([(24, 24, 28), (64, 190, 170), (250, 210, 60)], np.uint8)  # background, cytoplasm, nucleus
-
-def png_bytes(img:np.ndarray)->bytes:
-    "PNG file content of an RGB or grey `uint8` picture."
-    a = img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
-    ok, buf = cv2.imencode('.png', a, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    if not ok: raise ValueError(f"png_bytes: cannot encode an array of shape {img.shape}")
-    return buf.tobytes()
-
-def mask_rgb(msk:np.ndarray)->np.ndarray:
-    "Colour picture of a class mask (background dark, cytoplasm teal, nucleus yellow)."
-    return MASK_COLOURS[np.clip(msk, 0, 2)]
-
-def download_link(data:bytes|str, # file content (text is UTF-8 encoded)
-                  fname:str, # file name offered by the browser
-                  label:str|None=None, # link text (default: `fname`)
-                  mime:str='application/octet-stream', # content type
-                 )->str:
-    "HTML `<a download>` link holding `data` as a base64 `data:` URL."
-    if isinstance(data, str): data = data.encode()
-    b64 = base64.b64encode(data).decode()
-    return (f'<a class="wbc-download" download="{html.escape(fname)}" href="data:{mime};base64,{b64}">'
-            f'{html.escape(label or fname)}</a>')
-
-# %% ../nbs/10_demo.ipynb #0a663e24
-def differential_svg(diff:pd.Series|dict, # cells per class (counts)
-                     colours=None, # an RGB colour per class (e.g. `PALETTE`, as the overlay outlines); None: the theme's
-                     width:int=360, # picture width (px)
-                     bar_h:int=20, # bar height (px)
-                     counts:bool=True, # write the count after the percentage (False for probabilities)
-                    )->str:
-    "Horizontal bar chart (inline SVG) of the share of each class, with percent and count labels."
-    diff = pd.Series(diff, dtype=float)
-    col = lambda k: '' if colours is None else ' style="fill:rgb({},{},{})"'.format(*colours[k % len(colours)])
-    tot = diff.sum()
-    lab_w, num_w = 130, 80
-    h = bar_h*len(diff) + 8
-    rows = []
-    for k, (c, n) in enumerate(diff.items()):
-        f = n/tot if tot else 0.
-        y = 4 + k*bar_h
-        rows.append(f'<text x="{lab_w - 6}" y="{y + bar_h*0.7:.1f}" text-anchor="end" class="wbc-chart-label">{html.escape(str(c))}</text>'
-                    f'<rect class="wbc-bar"{col(k)} x="{lab_w}" y="{y + 2}" width="{max(f*(width - lab_w - num_w), 0.5):.1f}" height="{bar_h - 4}" rx="2"/>'
-                    f'<text x="{width - num_w + 6}" y="{y + bar_h*0.7:.1f}" class="wbc-chart-label">{100*f:.0f}%{f" ({int(n)})" if counts else ""}</text>')
-    return (f'<svg class="wbc-chart" role="img" aria-label="differential" width="{width}" height="{h}" '
-            f'viewBox="0 0 {width} {h}" style="font: 12px sans-serif; fill: currentColor">{"".join(rows)}</svg>')
-
-def cells_html(df:pd.DataFrame, # one row per cell
-               max_rows:int=30, # rows shown; the CSV download has them all
-              )->str:
-    "HTML table of the cells (at most `max_rows` rows, with a note of how many were left out)."
-    t = df.head(max_rows).to_html(index=False, classes='wbc-table', border=0, float_format=lambda v: f'{v:.2f}',
-                                  na_rep='')
-    if len(df) > max_rows: t += f'<div class="wbc-note">{len(df) - max_rows} more cells in the CSV download.</div>'
-    return t
-
-# %% ../nbs/10_demo.ipynb #a2f34ce2
-class PipelineSteps:
-    "A `WBCPipeline` as the app's two steps: `segment` finds the cells, `classify` names them."
-    def __init__(self, pipe:WBCPipeline): self.pipe = pipe
-
-    @property
-    def can_classify(self)->bool: return self.pipe.classifier is not None
-
-    def segment(self, img:np.ndarray, name:str='image')->PipelineResult:
-        "The cells of RGB picture `img`: class masks, instances and the cell table, no classes."
-        t0 = time.perf_counter()
-        masks, tiles, ms = self.pipe.segment_many([img])
-        t1 = time.perf_counter()
-        inst, cells, m = field_instances(masks[0], **self.pipe.inst_kw)
-        tm = dict(segment=(t1 - t0)*1000, instances=(time.perf_counter() - t1)*1000)
-        return PipelineResult(name, img, masks[0], m, inst, cells, timings=tm, segmenter=seg_name(self.pipe.segmenter),
-                              tiles=tiles[0])
-
-    def classify(self, res:PipelineResult)->PipelineResult:
-        "`res` with each cell's class (`pred`), its probability (`prob`), all class probabilities, and the field call."
-        if not self.can_classify: raise ValueError("no cell classifier is loaded")
-        pipe, t0 = self.pipe, time.perf_counter()
-        cells, call = pipe.classify(res.img, res.inst, res.cells)
-        tm = dict(res.timings, classify=(time.perf_counter() - t0)*1000)
-        return PipelineResult(res.name, res.img, res.raw_mask, res.mask, res.inst, cells, pipe.classes, call, tm,
-                              res.path, res.segmenter, pipe.describe()['classifier'], res.tiles, res.note)
-
-def default_pipeline(model_dir=None, # folder with segmenter.* and/or classifier.* (None: the Otsu baseline, no classifier)
-                    )->WBCPipeline:
-    "The library's pipeline from `model_dir` (see `WBCPipeline.from_model`)."
-    return WBCPipeline.from_model(model_dir)
+__all__ = ['FEW_CELLS', 'sample_images', 'WBCDemo', 'write_app_notebook']
 
 # %% ../nbs/10_demo.ipynb #1af24586
 _CSS = """

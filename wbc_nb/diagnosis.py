@@ -6,8 +6,7 @@ Docs: https://wbc-nb.github.io/wbc_nb/diagnosis.html.md"""
 
 # %% ../nbs/08a_diagnosis.ipynb #5241f5cd
 from __future__ import annotations
-import time, warnings, json, hashlib
-from pathlib import Path
+import time, warnings
 import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
@@ -15,14 +14,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve, balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
 from .data import CLASSES, TALEQANI_LABELS
 from .splits import split_kfold
-from .core import read_image, ImageReadError
-from .classifier import TASKS, crop_arrays, cell_crop
+from .classifier import crop_arrays
 
 # %% auto #0
 __all__ = ['THREE_CLASSES', 'COLOUR_FEATURES', 'PATIENT_METHODS', 'cell_metrics', 'plot_confusion', 'ece', 'reliability_diagram',
            'auc_ci', 'class_shares', 'colour_stats', 'PatientModel', 'cross_validate', 'patient_table', 'patient_cv',
-           'field_metrics', 'layout_of', 'patient_scores', 'attach_patient_model', 'evaluate_classifier', 'cell_arrays',
-           'crops_as', 'cv_experiment', 'cells_experiment']
+           'field_metrics', 'layout_of', 'patient_scores', 'attach_patient_model', 'evaluate_classifier']
 
 # %% ../nbs/08a_diagnosis.ipynb #aa0d2715
 THREE_CLASSES = ('neutrophil', 'promyelocyte', 'blast')
@@ -160,20 +157,20 @@ def cross_validate(df:pd.DataFrame, # rows (cells or fields) with their label co
                    log=None, # callable receiving one progress line per fold
                    **kw, # passed to `fit`
                   )->dict:
-    "Out-of-fold predictions: every row is scored by the model trained on the other folds only."
+    "Out-of-fold predictions (`prob`; `balanced`: what the calls are made from): every row is scored by the model trained on the other folds only."
     fit, predict = fit or _fit_default, predict or (lambda m, x: _predict_default(m, x, tta))
     if folds is None:
         lab = 'cls' if 'cls' in df.columns else 'label'
         folds = split_kfold(df, k=k, seed=seed, stratify=[c for c in ('diagnosis', lab) if c in df.columns][:1]).fold.to_numpy()
     folds = np.asarray(folds)
-    prob, aux, recs = None, np.full(len(df), np.nan), []
+    prob, bal, aux, recs = None, None, np.full(len(df), np.nan), []
     for f in sorted(set(folds)):
         te = folds == f
         t0 = time.time()
         m = fit(df[~te].reset_index(drop=True), X[~te], **kw)
         p, a = predict(m, X[te])
-        if prob is None: prob = np.zeros((len(df), p.shape[1]), np.float32)
-        prob[te] = p
+        if prob is None: prob, bal = np.zeros((len(df), p.shape[1]), np.float32), np.zeros((len(df), p.shape[1]), np.float32)
+        prob[te], bal[te] = p, m.balanced(p) if hasattr(m, 'balanced') else p   # each fold's call uses its own model's training prior
         if a is not None: aux[te] = a
         rec = dict(fold=int(f), n_train=int((~te).sum()), n_test=int(te.sum()), seconds=round(time.time() - t0, 1),
                    temperature=getattr(m, 'temperature', None),
@@ -181,7 +178,7 @@ def cross_validate(df:pd.DataFrame, # rows (cells or fields) with their label co
         recs.append(rec)
         if log: log(f"fold {f}: {rec['n_train']} train, {rec['n_test']} test, {rec['seconds']} s")
     classes = list(getattr(m, 'classes', range(prob.shape[1])))
-    return dict(prob=prob, aux=None if np.isnan(aux).all() else aux, fold=folds, classes=classes, folds=recs)
+    return dict(prob=prob, balanced=bal, aux=None if np.isnan(aux).all() else aux, fold=folds, classes=classes, folds=recs)
 
 # %% ../nbs/08a_diagnosis.ipynb #e0df24e0
 def patient_table(df:pd.DataFrame, # cell rows: patient, diagnosis, cls
@@ -307,7 +304,7 @@ def evaluate_classifier(clf, # a trained `Classifier` (`train_classifier` or `lo
     df, X = df[ok].reset_index(drop=True), X[ok]
     prob, aux = clf.predict_crops(X, tta=tta)
     if lay == 'taleqani': return field_metrics(df[lab], prob, clf.classes)
-    out = cell_metrics(df[lab], prob, clf.classes)
+    out = cell_metrics(df[lab], clf.balanced(prob), clf.classes)   # the model's own calls (see `Classifier.calls`)
     out['cell.n_skipped'] = int((~ok).sum()) + int((~keep).sum())
     if lay == 'deepapl':
         y = (df.diagnosis.astype(str).str.upper() == 'APL').groupby(df.patient.to_numpy()).first()
@@ -316,114 +313,3 @@ def evaluate_classifier(clf, # a trained `Classifier` (`train_classifier` or `lo
         out.update({'patient.apl_auc': float(auc[0]), 'patient.n_patients': int(len(y))})
         if n_boot: out.update({'patient.apl_auc_lo': auc[1], 'patient.apl_auc_hi': auc[2]})
     return out
-
-# %% ../nbs/08a_diagnosis.ipynb #e3ca485c
-def cell_arrays(paths, # image files
-                size:int=96, frac:float=0.72, # crop recipe (see `wbc_nb.classifier.cell_crop`)
-                cache:str|Path|None=None, # .npz file to reuse (made if missing; keyed by the paths, the recipe and `seg_id`)
-                seg=None, # segmenter (picture -> class mask): crops then centre on the centre-most cell and carry its mask
-                seg_id:str='', # a name for `seg` in the cache key
-               )->tuple:
-    "Crops (N x size x size x 3, or x 4 with `seg`: RGB + cell mask), per-picture `colour_stats` (N x 9) and `ok` flags."
-    paths = [str(p) for p in paths]
-    key = hashlib.sha1(json.dumps([paths, size, frac, seg is not None, seg_id]).encode()).hexdigest()
-    if cache is not None and Path(cache).is_file():
-        z = np.load(cache)
-        if str(z['key']) == key: return z['X'], z['colour'], z['ok']
-    X = np.zeros((len(paths), size, size, 3 if seg is None else 4), np.uint8)
-    col, ok = np.zeros((len(paths), 9), np.float32), np.ones(len(paths), bool)
-    for i, p in enumerate(paths):
-        try: img = read_image(p)
-        except ImageReadError: ok[i] = False; continue
-        X[i] = cell_crop(img, size, frac) if seg is None else cell_crop(img, size, frac, seg(img), 'both')
-        col[i] = colour_stats(img)
-    if cache is not None: Path(cache).parent.mkdir(parents=True, exist_ok=True); np.savez(cache, X=X, colour=col, ok=ok, key=key)
-    return X, col, ok
-
-def crops_as(X:np.ndarray, # crops from `cell_arrays` with a segmenter (RGB + cell mask)
-             mode:str, # 'raw', 'masked' or 'both'
-            )->np.ndarray:
-    "The crops of one `mode` from RGB + mask crops (raw drops the mask, masked blacks out the non-cell pixels)."
-    if mode == 'both': return X
-    if mode == 'raw': return np.ascontiguousarray(X[..., :3])
-    if mode == 'masked': return np.where(X[..., 3:] > 127, X[..., :3], 0).astype(np.uint8)
-    raise ValueError(f"mode must be 'raw', 'masked' or 'both', not {mode!r}")
-
-def _cv_fields_experiment(df, name, out, k, seed, size, cache, tta, route, log, t0, **kw)->dict:
-    "`cv_experiment` for ALL_Taleqani: K-fold CV by field of one route of `wbc_nb.fields`."
-    from wbc_nb.fields import field_crops, cv_fields
-    kw.pop('aux_w', None)
-    fc = field_crops(df.path, route, size, cache)
-    df, fc = df[fc.ok].reset_index(drop=True), fc.subset(fc.ok)
-    log(f"{len(df)} fields, {len(fc.X)} crops of {fc.size} px ({route} route), {time.time() - t0:.0f} s")
-    folds = split_kfold(df, k=k, seed=seed, stratify=['label']).fold.to_numpy()
-    cv = cv_fields(df, fc, folds, tta=tta, log=lambda s: log(f"{s} ({time.time() - t0:.0f} s)"), **kw)
-    y = df.label.astype(str).to_numpy(); yi = np.array([cv['classes'].index(c) for c in y])
-    res = dict(task='taleqani', name=name, settings={**kw, 'size': fc.size, 'mode': 'raw', 'route': route, 'tta': tta, 'k': k, 'seed': seed},
-               seconds=round(time.time() - t0), folds=[{a: b for a, b in r.items() if a != 'train_patients'} for r in cv['folds']],
-               field={**field_metrics(y, cv['prob'], cv['classes']), 'field.ece': ece(cv['prob'], yi),
-                      'field.no_cells': int((cv['n_cells'] == 0).sum()), 'field.mean_cells': float(cv['n_cells'].mean())})
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    np.savez(out/f'{name}.npz', prob=cv['prob'], fold=cv['fold'], y=y.astype(str), classes=np.array(cv['classes']), n_cells=cv['n_cells'])
-    (out/f'{name}.json').write_text(json.dumps(res, indent=1, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))
-    return res
-
-def cv_experiment(task:str='deepapl', # 'deepapl' (cells, patients) or 'taleqani' (fields)
-                  name:str='base', # run name: files `<out>/<name>.npz`, `.json` (and patient tables for deepapl)
-                  data=None, # data root (see `wbc_nb.core.data_root`)
-                  out:str|Path='runs/cls_cv', # folder for the results (never inside the package; runs/ is git-ignored)
-                  k:int=5, seed:int=42, # folds (grouped by patient / identical image, `split_kfold`)
-                  size:int|None=None, # crop side the network sees (default: the task's, 48 px for taleqani cells)
-                  cache:str|Path|None=None, # .npz crop cache (see `cell_arrays`)
-                  mode:str='raw', # 'raw', 'masked' or 'both' (the last two need `seg`)
-                  seg=None, # a `wbc_nb.unet.Segmenter` or its folder: crops centred on the centre-most segmented cell
-                  tta:int=1, # dihedral views averaged at prediction
-                  route:str='cells', # taleqani only: 'cells' (each white cell, pooled) or 'field' (whole field), see `wbc_nb.fields`
-                  log=print, # progress lines
-                  **kw, # passed to `train_classifier` (epochs, chs, weight_power, aux_w, augment, ...)
-                 )->dict:
-    "Patient-grouped K-fold CV of `train_classifier` on a real dataset, with the patient / field analysis; writes and returns the summary."
-    from wbc_nb.data import load_deepapl, load_taleqani
-    t0 = time.time()
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        df = load_deepapl(data) if task == 'deepapl' else load_taleqani(data)
-    if mode != 'raw' and seg is None: raise ValueError(f"mode {mode!r} needs a segmenter (seg)")
-    if isinstance(seg, (str, Path)):
-        from wbc_nb.unet import load_segmenter
-        seg = load_segmenter(seg)
-    if task == 'taleqani': return _cv_fields_experiment(df, name, out, k, seed, size, cache, tta, route, log, t0, **kw)
-    size = int(size or TASKS['deepapl']['size'])
-    X, col, ok = cell_arrays(df.path, size, 0.72, cache, seg, getattr(seg, 'meta', {}).get('weights', {}).get('sha256', ''))
-    df, X, col = df[ok].reset_index(drop=True), X[ok], col[ok]
-    if seg is not None: X = crops_as(X, mode)
-    seg_arch = None if seg is None else str(getattr(seg, 'meta', {}).get('arch'))
-    return cells_experiment(df, X, col, name, out, k, seed, size, mode, seg_arch, tta, log, t0, **kw)
-
-def cells_experiment(df:pd.DataFrame, # DeepAPL cell rows (`load_deepapl`), only those with a crop
-                     X:np.ndarray, # their crops, N x size x size x C uint8
-                     col:np.ndarray, # their colour statistics, N x 9 (`colour_stats`)
-                     name:str='base', out:str|Path='runs/cls_cv', k:int=5, seed:int=42, size:int=96, mode:str='raw',
-                     seg_arch:str|None=None, # the segmenter's arch, recorded in the settings (None: raw crops)
-                     tta:int=1, log=print, t0:float|None=None, **kw, # as in `cv_experiment`
-                    )->dict:
-    "The DeepAPL part of `cv_experiment` on crops already made (e.g. carried to a GPU machine as arrays)."
-    t0, task = time.time() if t0 is None else t0, 'deepapl'
-    log(f"{len(df)} cells, crops {X.shape}, {time.time() - t0:.0f} s")
-    folds = split_kfold(df, k=k, seed=seed, stratify=['diagnosis']).fold.to_numpy()
-    cv = cross_validate(df, X, folds=folds, tta=tta, task=task, size=size, mode=mode,
-                        log=lambda s: log(f"{s} ({time.time() - t0:.0f} s)"), **kw)
-    y = df.cls.to_numpy()
-    res = dict(task=task, name=name, settings={**kw, 'size': size, 'mode': mode, 'seg': seg_arch, 'tta': tta, 'k': k, 'seed': seed}, seconds=round(time.time() - t0),
-               folds=[{a: b for a, b in r.items() if a != 'train_patients'} for r in cv['folds']])
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    yi = np.array([cv['classes'].index(c) for c in y])
-    res['cell'] = {**cell_metrics(y, cv['prob'], cv['classes']), 'cell.ece': ece(cv['prob'], yi)}
-    t = patient_table(df, cv['prob'], cv['classes'], cv['fold'], cv['aux'], col)
-    sc, auc = patient_cv(t, n_boot=2000, seed=0)
-    res['patient'] = auc.to_dict('index')
-    t.to_csv(out/f'{name}_ptable.csv'); sc.to_csv(out/f'{name}_patients.csv')
-    np.savez(out/f'{name}.npz', prob=cv['prob'], aux=cv['aux'] if cv['aux'] is not None else np.zeros(0), fold=cv['fold'],
-             y=y.astype(str), classes=np.array(cv['classes']))
-    (out/f'{name}.json').write_text(json.dumps(res, indent=1, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))
-    return res

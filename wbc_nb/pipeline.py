@@ -13,146 +13,11 @@ import pandas as pd
 import cv2
 from fastcore.basics import patch
 from .core import read_image, ImageReadError, IMAGE_EXTS
-from .baseline import otsu_segment
-from .morphology import crop_instances
 from .tiling import tiled_segment, field_instances
+from .adapters import OtsuSegmenter, seg_name, CropClassifier, ProbaClassifier, as_classifier, _proba_fn, _mask_fn
 
 # %% auto #0
-__all__ = ['PALETTE', 'OtsuSegmenter', 'seg_name', 'CropClassifier', 'ProbaClassifier', 'as_classifier', 'find_images',
-           'unique_names', 'draw_overlay', 'PipelineResult', 'WBCPipeline', 'find_models']
-
-# %% ../nbs/09_pipeline.ipynb #c3906448
-class OtsuSegmenter:
-    "The Otsu baseline (`wbc_nb.baseline.otsu_segment`) as a segmenter; needs no model file."
-    name = 'otsu'
-    def __init__(self, opening:int=0): self.opening = opening # nucleus opening kernel (0 none, 5 the paper's)
-    def predict(self, img:np.ndarray)->np.ndarray:
-        "Class mask (0 background, 1 cytoplasm, 2 nucleus) of RGB picture `img`."
-        return otsu_segment(img, opening=self.opening)
-    __call__ = predict
-    def __repr__(self): return f"OtsuSegmenter(opening={self.opening})"
-
-def seg_name(seg)->str:
-    "A short description of segmenter `seg` for reports: its `name`, the U-Net's arch and size, or its type."
-    if getattr(seg, 'name', None): return str(seg.name)
-    meta = getattr(seg, 'meta', None)
-    if isinstance(meta, dict) and 'arch' in meta: return f"unet:{meta['arch']}@{meta.get('size')}"
-    return getattr(seg, '__name__', type(seg).__name__)
-
-def _proba_fn(seg):
-    "A function (list of pictures, bs) -> list of H x W x C probabilities, or None for a mask-only segmenter."
-    if hasattr(seg, 'proba_batch'): return lambda imgs, bs=8: seg.proba_batch(imgs, bs=bs)
-    if hasattr(seg, 'predict_proba'): return lambda imgs, bs=8: [seg.predict_proba(i) for i in imgs]
-    return None
-
-def _mask_fn(seg):
-    "A function picture -> class mask for `seg`: its `predict`, itself if callable, or the arg-max of its probabilities."
-    f = getattr(seg, 'predict', None) or (seg if callable(seg) else None)
-    if f is not None: return f
-    pf = _proba_fn(seg)
-    if pf is None: raise TypeError(f"segmenter {seg!r} has neither predict(img) nor proba_batch(imgs) and is not callable")
-    return lambda img: pf([img])[0].argmax(-1).astype(np.uint8)
-
-# %% ../nbs/09_pipeline.ipynb #d5a68540
-def _norm_call(c)->dict|None:
-    "A field call as `{'label', 'prob'}` from a (label, prob) pair or a dict."
-    if c is None: return None
-    if isinstance(c, dict): return dict(label=str(c['label']), prob=float(c['prob']))
-    return dict(label=str(c[0]), prob=float(c[1]))
-
-def _apl_call(p_apl:float, n_cells:int)->dict:
-    "APL vs AML from the APL probability of `n_cells` pooled cells (the count says how much the call rests on)."
-    return dict(label='APL' if p_apl >= 0.5 else 'AML', prob=float(max(p_apl, 1 - p_apl)), p_apl=float(p_apl), n_cells=int(n_cells))
-
-def _field_pool(calls:list)->dict|None:
-    "Mean of the per-picture field probabilities, as a call."
-    ps = [c['probs'] for c in calls if c and 'probs' in c]
-    if not ps: return None
-    m = pd.DataFrame(ps).mean()
-    return dict(label=str(m.idxmax()), prob=float(m.max()), probs={k: float(v) for k, v in m.items()})
-
-class CropClassifier:
-    "A `wbc_nb.classifier.Classifier` in the pipeline: each cell cut as the centre of a `ref_side` px single-cell picture."
-    def __init__(self, clf, # a `wbc_nb.classifier.Classifier` (`classes`, `meta`, `crops`, `predict_crops`)
-                 ref_side:int=360, # side of the single-cell pictures it was trained on (DeepAPL: about 360 px)
-                ):
-        self.clf, self.ref_side = clf, int(ref_side)
-        meta = getattr(clf, 'meta', {}) or {}
-        self.kind = 'field' if meta.get('task') == 'taleqani' else 'cells'
-        self.classes = [str(c) for c in clf.classes]
-        self.name = f"{meta.get('task', type(clf).__name__)}:{len(self.classes)} classes"
-        self.pm = meta.get('patient_model')
-
-    def _sub(self, img, inst, r):
-        "A `ref_side` window centred on cell `r` (replicated at the picture's border) and the cell's mask in it."
-        L, (H, W) = self.ref_side, inst.shape
-        y0, x0 = int(round(r.cy + 0.5 - L/2)), int(round(r.cx + 0.5 - L/2))
-        ys, xs = slice(max(y0, 0), min(y0 + L, H)), slice(max(x0, 0), min(x0 + L, W))
-        pads = (ys.start - y0, y0 + L - ys.stop, xs.start - x0, x0 + L - xs.stop)
-        sub, m = img[ys, xs], (inst[ys, xs] == r.id).astype(np.uint8)
-        if any(pads):
-            sub = cv2.copyMakeBorder(sub, *pads, cv2.BORDER_REPLICATE)
-            m = cv2.copyMakeBorder(m, *pads, cv2.BORDER_CONSTANT, value=0)
-        return sub, m
-
-    def cells(self, img, inst, table)->tuple:
-        "(class probabilities N x K, {'apl_head': N} when the classifier has an APL head) of the cells of `table`."
-        if self.kind == 'field' or not len(table): return np.zeros((len(table), len(self.classes)), np.float32), {}
-        raw = getattr(self.clf, 'mode', 'raw') == 'raw'  # raw crops: the window is already centred on the cell
-        X = np.concatenate([self.clf.crops([sub], seg=None if raw else (lambda _, m=m: m)) for sub, m in
-                            (self._sub(img, inst, r) for r in table.itertuples())])
-        p, aux = self.clf.predict_crops(X)
-        return np.asarray(p, np.float32), ({} if aux is None else {'apl_head': np.asarray(aux, np.float32)})
-
-    def pooled(self, p, extra, calls=())->dict|None:
-        "The call over the cells (or, for a field classifier, the pictures) of a whole run."
-        if self.kind == 'field': return _field_pool(calls)
-        if not len(p): return None
-        if 'apl_head' in extra: return _apl_call(float(np.mean(extra['apl_head'])), len(p))  # the better score in CV
-        if self.pm:
-            from wbc_nb.diagnosis import PatientModel
-            sh = pd.DataFrame([np.asarray(p, float).mean(0)], columns=[f'e_{c}' for c in self.classes])
-            return _apl_call(float(1/(1 + np.exp(-PatientModel.from_dict(self.pm).decision(sh)[0]))), len(p))
-        return None
-
-    def call(self, img, p, extra)->dict|None:
-        "The field call of one picture: APL vs AML from its cells, or the whole-field class."
-        if self.kind != 'field': return self.pooled(p, extra)
-        if (getattr(self.clf, 'meta', None) or {}).get('route') == 'cells':  # it reads the field's cells (`wbc_nb.fields`)
-            d = self.clf.predict(img); fp = np.array([d[c] for c in self.classes], float)
-        else: fp = np.asarray(self.clf.predict_crops(self.clf.crops([img]))[0], float)[0]
-        k = int(fp.argmax())
-        return dict(label=self.classes[k], prob=float(fp[k]), probs=dict(zip(self.classes, map(float, fp))))
-
-class ProbaClassifier:
-    "Any object with `classes` and `predict_proba(crops)` (optionally `crop_size`, `crop_kind`, `field_call`) in the pipeline."
-    kind = 'cells'
-    def __init__(self, clf, field_call=None):
-        self.clf, self.classes = clf, [str(c) for c in clf.classes]
-        self.size, self.crop_kind = int(getattr(clf, 'crop_size', 64)), getattr(clf, 'crop_kind', 'raw')
-        self.fc = field_call or getattr(clf, 'field_call', None)
-        self.name = getattr(clf, 'name', type(clf).__name__)
-
-    def cells(self, img, inst, table)->tuple:
-        "(class probabilities N x K, {}) from one `crop_instances` crop per cell."
-        if not len(table): return np.zeros((0, len(self.classes)), np.float32), {}
-        return np.asarray(self.clf.predict_proba(crop_instances(img, inst, table, size=self.size, kind=self.crop_kind)), np.float32), {}
-
-    def pooled(self, p, extra, calls=())->dict|None:
-        "`field_call` over the cells of a whole run."
-        return _norm_call(self.fc(np.asarray(p, np.float32))) if self.fc is not None and len(p) else None
-
-    def call(self, img, p, extra)->dict|None: return self.pooled(p, extra)
-
-def as_classifier(clf, # a `wbc_nb.classifier.Classifier`, a `predict_proba` object, an adapter, or None
-                  ref_side:int=360, # `CropClassifier`: side of the single-cell training pictures (px)
-                  field_call=None, # `ProbaClassifier`: N x K probabilities -> (label, prob), instead of the object's own
-                 ):
-    "The pipeline's view of `clf`: a `CropClassifier`, a `ProbaClassifier` or None."
-    if clf is None or isinstance(clf, (CropClassifier, ProbaClassifier)): return clf
-    if hasattr(clf, 'predict_crops') and hasattr(clf, 'crops'): return CropClassifier(clf, ref_side)
-    if hasattr(clf, 'predict_proba') and hasattr(clf, 'classes'): return ProbaClassifier(clf, field_call)
-    raise TypeError(f"{clf!r} is not a cell classifier: it needs classes and predict_proba(crops), or predict_crops and crops")
+__all__ = ['PALETTE', 'find_images', 'unique_names', 'draw_overlay', 'PipelineResult', 'WBCPipeline', 'find_models']
 
 # %% ../nbs/09_pipeline.ipynb #1626301c
 def find_images(inputs:list, # picture files and/or folders
@@ -368,9 +233,9 @@ class WBCPipeline:
         if c.kind != 'cells': return table, call
         if p.shape != (len(table), len(self.classes)):
             raise ValueError(f"classifier gave probabilities of shape {p.shape} for {len(table)} cells and {len(self.classes)} classes")
-        k = p.argmax(1) if len(p) else np.zeros(0, int)
+        k = np.asarray(c.labels(p), int) if len(p) else np.zeros(0, int)
         table = table.assign(pred=pd.Series([self.classes[i] for i in k], index=table.index, dtype=object),
-                             prob=p.max(1) if len(p) else np.zeros(0, np.float32),
+                             prob=p[np.arange(len(k)), k] if len(p) else np.zeros(0, np.float32),
                              **{f'p_{c_}': p[:, j] for j, c_ in enumerate(self.classes)}, **extra)
         return table, call
 

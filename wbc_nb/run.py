@@ -6,7 +6,7 @@ Docs: https://wbc-nb.github.io/wbc_nb/run.html.md"""
 
 # %% ../nbs/13_run.ipynb #37dfc840
 from __future__ import annotations
-import contextlib, datetime, json, os, time, traceback, warnings
+import json, os
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -15,68 +15,13 @@ import matplotlib.pyplot as plt
 from fastcore.script import call_parse
 from fastcore.basics import patch
 from fastprogress.fastprogress import progress_bar
-from .core import data_root, read_image, read_mask, _versions
-from .data import load_segmentation_wbc, load_deepapl, load_taleqani
-from .splits import split_train_test
+from .core import read_image, read_mask
 from .metrics import evaluate_segmenter, seg_overlay
-from .report import Report
 from .cli import check_data, cli_errors, UsageError
-from .run_folder import SPLIT_SEED, MODEL_FOLDERS, run_profile, new_run_dir, find_reuse, _copy_model, _machine, model_card
+from .run_folder import SPLIT_SEED, MODEL_FOLDERS, _copy_model, _machine, model_card, Study
 
 # %% auto #0
-__all__ = ['Study', 'wbc_run']
-
-# %% ../nbs/13_run.ipynb #75846bc5
-class Study:
-    "The whole study on one data root: each step trains (or reuses) a model, scores it on held-out data and adds a report section."
-    def __init__(self, data=None, # data root (see `wbc_nb.core.data_root`)
-                 out:str|Path='runs', # parent folder of the run folders
-                 reuse:str|Path|None=None, # an earlier run (or its models/ folder) whose models are used instead of training
-                 profile:str='auto', # see `RUN_PROFILES`
-                 device:str='auto', # 'auto', 'cpu' or 'cuda'
-                 seed:int=42, # training seed (the split is always `SPLIT_SEED`)
-                 n_show:int=6, # pictures per gallery
-                 progress:bool=True, # fastai / fastprogress bars
-                 log=print, # one line per event
-                ):
-        from wbc_nb.unet import seg_device
-        self.root = data_root(data)
-        if not self.root.is_dir(): raise UsageError(f"data folder {self.root} does not exist (use --data DIR or set WBC_NB_DATA)")
-        self.reused = find_reuse(reuse) if reuse is not None else {}
-        self.device = seg_device(device)
-        self.profile, self.cfg = run_profile(profile, str(self.device))
-        self.seed, self.n_show, self.progress, self.log = seed, n_show, progress, log
-        self.dir = new_run_dir(out); self.models = self.dir/'models'
-        self.seg = self.cells_clf = self.fields_clf = None
-        self.metrics, self.timings, self.failed, self.skipped, self._frames = {}, {}, {}, [], {}
-        self.report = Report('wbc_nb study', {'data': self.root, 'run folder': self.dir, 'profile': self.profile,
-            'device': _machine(self.device), 'seed': seed, 'reused models': ', '.join(f'{k} ({v})' for k, v in self.reused.items()) or 'none',
-            'versions': ', '.join(f'{k} {v}' for k, v in _versions().items())})
-
-    @contextlib.contextmanager
-    def _step(self, name:str, title:str):
-        sec, t0 = self.report.section(title, name), time.time()
-        self.log(f"[{datetime.datetime.now():%H:%M:%S}] {title}")
-        try: yield sec
-        except FileNotFoundError as e:
-            sec.note(f"Skipped: {e}", 'warn'); self.skipped.append(name); self.log(f"  skipped: {e}")
-        except Exception as e:
-            sec.note(f"This step failed: {type(e).__name__}: {e}", 'error'); self.failed[name] = f"{type(e).__name__}: {e}"
-            self.log(f"  FAILED: {type(e).__name__}: {e}\n{traceback.format_exc()}")
-        finally:
-            self.timings[name] = round(time.time() - t0, 1)
-            self.log(f"  {name}: {self.timings[name]:.0f} s")
-
-    def frame(self, name:str)->pd.DataFrame:
-        "The rows of dataset `name` ('segmentation_WBC', 'DeepAPL', 'ALL_Taleqani') with this run's split, read once per run."
-        if name not in self._frames:
-            load, kw = {'segmentation_WBC': (load_segmentation_wbc, {}), 'DeepAPL': (load_deepapl, dict(stratify='diagnosis', group='patient')),
-                        'ALL_Taleqani': (load_taleqani, dict(stratify='label'))}[name]
-            with warnings.catch_warnings():
-                warnings.simplefilter('ignore'); self._frames[name] = split_train_test(load(self.root), seed=SPLIT_SEED, **kw)
-        return self._frames[name]
-
-    def __repr__(self): return f"Study({self.root}, profile={self.profile!r}, run={self.dir})"
+__all__ = ['wbc_run']
 
 # %% ../nbs/13_run.ipynb #ffbc0ea7
 @patch
@@ -187,7 +132,7 @@ def _classifier(self:Study, name:str, df:pd.DataFrame, X:np.ndarray, task:str, k
 def _crops(self:Study, df, name, task):
     "Crops of every row with the recipe of the model to be reused or trained (and the rows that could be read)."
     from wbc_nb.classifier import TASKS
-    from wbc_nb.diagnosis import cell_arrays
+    from wbc_nb.cls_experiments import cell_arrays
     if name in self.reused:
         c = json.loads((self.reused[name]/'classifier.json').read_text())
         size, frac = int(c['size']), float(c['frac'])
@@ -214,14 +159,16 @@ def cells_step(self:Study):
         self.cells_clf = clf
         prob, aux = clf.predict_crops(X)
         y = df.cls.to_numpy()
-        m = cell_metrics(y[te], prob[te], clf.classes)
+        call = clf.balanced(prob)   # the classifier's calls (balanced: see `Classifier.calls`); `prob` stays for calibration
+        m = cell_metrics(y[te], call[te], clf.classes)
         yi = np.array([clf.classes.index(c) for c in y[te]])
         m['cell.ece'] = ece(prob[te], yi)
         n_tr, n_te = df.patient[~te].nunique(), df.patient[te].nunique()
         sec.text(f"{n_tr} training patients ({(~te).sum()} cells), {n_te} test patients ({te.sum()} cells); split by patient, "
                  f"stratified by diagnosis. Network: {clf.meta['training']['epochs']} epochs on {clf.size} px crops, "
                  f"{'starting from the encoder of the U-Net' if clf.meta['training'].get('init') else 'from scratch'}, "
-                 f"temperature-calibrated on held-out training patients.")
+                 f"temperature-calibrated on held-out training patients"
+                 + (f"; each cell is called by its probabilities divided by the training class shares^{clf.tau:g} (balanced call)." if clf.tau else "."))
         sec.facts({'balanced accuracy (classes present)': f"{m['cell.balanced_accuracy']:.3f}", 'accuracy': f"{m['cell.accuracy']:.3f}",
                    '3-class accuracy (neutrophil / promyelocyte / blast)': f"{m.get('cell.accuracy_3class', float('nan')):.3f}",
                    'expected calibration error': f"{m['cell.ece']:.3f}", 'test cells': m['cell.n_cells']}, 'Test patients, per cell')
@@ -229,7 +176,7 @@ def cells_step(self:Study):
                             'f1': m[f'cell.f1.{c}']} for c in clf.classes if f'cell.n.{c}' in m]).set_index('class')
         sec.table(pc, 'Per class, test patients (recall first: accuracy alone hides the rare classes)')
         fig, axs = plt.subplots(1, 2, figsize=(7.5, 3.4), dpi=80)
-        plot_confusion(y[te], prob[te], clf.classes, ax=axs[0], title='confusion (row-normalised)')
+        plot_confusion(y[te], call[te], clf.classes, ax=axs[0], title='confusion (row-normalised)')
         axs[1].plot([0, 1], [0, 1], 'k:', lw=1); reliability_diagram(prob[te], yi, ax=axs[1], label='calibrated')
         axs[1].set_title('reliability', fontsize=9); fig.tight_layout()
         sec.figure(fig, 'Test cells: confusion matrix and reliability of the top-class probability')

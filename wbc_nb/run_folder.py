@@ -1,4 +1,4 @@
-"""What a `wbc_run` run is made of besides its steps: the split seed, the training profile, a fresh timestamped folder, the models reused from an earlier run, the machine, and a card for each model it keeps.
+"""What a `wbc_run` run is made of besides its steps: the `Study` that holds its state, the split seed, the training profile, a fresh timestamped folder, the models reused from an earlier run, the machine, and a card for each model it keeps.
 
 Docs: https://wbc-nb.github.io/wbc_nb/run_folder.html.md"""
 
@@ -6,19 +6,24 @@ Docs: https://wbc-nb.github.io/wbc_nb/run_folder.html.md"""
 
 # %% ../nbs/13a_run_folder.ipynb #30197b04
 from __future__ import annotations
-import datetime, os, shutil
+import contextlib, datetime, os, shutil, time, traceback, warnings
 from pathlib import Path
+import pandas as pd
+from .core import data_root, _versions
+from .data import load_segmentation_wbc, load_deepapl, load_taleqani
+from .splits import split_train_test
+from .report import Report
 from .cli import UsageError
 
 # %% auto #0
-__all__ = ['SPLIT_SEED', 'RUN_PROFILES', 'MODEL_FOLDERS', 'run_profile', 'new_run_dir', 'find_reuse', 'model_card']
+__all__ = ['SPLIT_SEED', 'RUN_PROFILES', 'MODEL_FOLDERS', 'run_profile', 'new_run_dir', 'find_reuse', 'model_card', 'Study']
 
 # %% ../nbs/13a_run_folder.ipynb #27816496
 SPLIT_SEED = 42  # the project's one train/test split (as `wbc_train_seg` and the benchmarks use it)
 
 RUN_PROFILES = {
-    'fast':  dict(seg=dict(profile='fast'), cells=dict(epochs=15, init='segmenter'), fields=dict(epochs=15), n_pipeline=200),  # make run <= 20 min
-    'full':  dict(seg=dict(profile='full'), cells=dict(epochs=30, init='segmenter'), fields=dict(epochs=30), n_pipeline=1000),
+    'fast':  dict(seg=dict(profile='fast'), cells=dict(epochs=40, init='segmenter'), fields=dict(epochs=15), n_pipeline=200),  # make run <= 20 min
+    'full':  dict(seg=dict(profile='full'), cells=dict(epochs=40, init='segmenter'), fields=dict(epochs=30), n_pipeline=1000),
     'smoke': dict(seg=dict(profile='fast', epochs=1, size=64, valid_pct=0.2), cells=dict(epochs=1, size=32, init='segmenter'),
                   fields=dict(epochs=1), n_pipeline=6),
 }
@@ -94,3 +99,55 @@ def model_card(meta:dict, # a model's JSON (segmenter.json or classifier.json)
     v = meta.get('versions') or meta.get('library_versions')
     if v: card['software'] = ', '.join(f'{k} {x}' for k, x in v.items())
     return card
+
+# %% ../nbs/13a_run_folder.ipynb #75846bc5
+class Study:
+    "The whole study on one data root: each step trains (or reuses) a model, scores it on held-out data and adds a report section."
+    def __init__(self, data=None, # data root (see `wbc_nb.core.data_root`)
+                 out:str|Path='runs', # parent folder of the run folders
+                 reuse:str|Path|None=None, # an earlier run (or its models/ folder) whose models are used instead of training
+                 profile:str='auto', # see `RUN_PROFILES`
+                 device:str='auto', # 'auto', 'cpu' or 'cuda'
+                 seed:int=42, # training seed (the split is always `SPLIT_SEED`)
+                 n_show:int=6, # pictures per gallery
+                 progress:bool=True, # fastai / fastprogress bars
+                 log=print, # one line per event
+                ):
+        from wbc_nb.unet import seg_device
+        self.root = data_root(data)
+        if not self.root.is_dir(): raise UsageError(f"data folder {self.root} does not exist (use --data DIR or set WBC_NB_DATA)")
+        self.reused = find_reuse(reuse) if reuse is not None else {}
+        self.device = seg_device(device)
+        self.profile, self.cfg = run_profile(profile, str(self.device))
+        self.seed, self.n_show, self.progress, self.log = seed, n_show, progress, log
+        self.dir = new_run_dir(out); self.models = self.dir/'models'
+        self.seg = self.cells_clf = self.fields_clf = None
+        self.metrics, self.timings, self.failed, self.skipped, self._frames = {}, {}, {}, [], {}
+        self.report = Report('wbc_nb study', {'data': self.root, 'run folder': self.dir, 'profile': self.profile,
+            'device': _machine(self.device), 'seed': seed, 'reused models': ', '.join(f'{k} ({v})' for k, v in self.reused.items()) or 'none',
+            'versions': ', '.join(f'{k} {v}' for k, v in _versions().items())})
+
+    @contextlib.contextmanager
+    def _step(self, name:str, title:str):
+        sec, t0 = self.report.section(title, name), time.time()
+        self.log(f"[{datetime.datetime.now():%H:%M:%S}] {title}")
+        try: yield sec
+        except FileNotFoundError as e:
+            sec.note(f"Skipped: {e}", 'warn'); self.skipped.append(name); self.log(f"  skipped: {e}")
+        except Exception as e:
+            sec.note(f"This step failed: {type(e).__name__}: {e}", 'error'); self.failed[name] = f"{type(e).__name__}: {e}"
+            self.log(f"  FAILED: {type(e).__name__}: {e}\n{traceback.format_exc()}")
+        finally:
+            self.timings[name] = round(time.time() - t0, 1)
+            self.log(f"  {name}: {self.timings[name]:.0f} s")
+
+    def frame(self, name:str)->pd.DataFrame:
+        "The rows of dataset `name` ('segmentation_WBC', 'DeepAPL', 'ALL_Taleqani') with this run's split, read once per run."
+        if name not in self._frames:
+            load, kw = {'segmentation_WBC': (load_segmentation_wbc, {}), 'DeepAPL': (load_deepapl, dict(stratify='diagnosis', group='patient')),
+                        'ALL_Taleqani': (load_taleqani, dict(stratify='label'))}[name]
+            with warnings.catch_warnings():
+                warnings.simplefilter('ignore'); self._frames[name] = split_train_test(load(self.root), seed=SPLIT_SEED, **kw)
+        return self._frames[name]
+
+    def __repr__(self): return f"Study({self.root}, profile={self.profile!r}, run={self.dir})"
