@@ -2,12 +2,18 @@
 vs segmentation_models_pytorch `Unet('resnet18')`, on one split with one training budget.
 
     python bench/seg_bench.py [--data DIR] [--budget 180] [--size 128] [--threads 2] [--only NAMES]
+                              [--precision fp32|auto] [--tta 1|2|4|8] [--saved NAME=DIR,...] [--out DIR]
 
 Every competitor runs in its own subprocess (so its peak memory is its own) and gets the same wall-clock training
 budget: the number of one-cycle epochs is set from its measured training speed so that training takes about
 `--budget` seconds. All use the 70/30 split of `wbc_nb.splits.split_train_test` (seed 42); keep-best uses the same
 15 % hold-out of the train part; the test part is only used for the final scores. `fast-profile` is the exact
 `train_segmenter(profile='fast')` call (its own epochs, not the budget), timed end to end with test evaluation.
+
+`--precision` is the arithmetic every trained competitor trains and predicts in (`auto`: bf16 on a CPU with AMX, as
+our profiles do; the speed probe that sets the epochs runs in it too), `--tta` the dihedral views every competitor
+averages at prediction. `--saved NAME=DIR` adds a row for a model already trained (e.g. the shipped `full` profile),
+scored and timed in the same run without training.
 
 Writes bench/results/seg_bench.json and bench/results/seg_bench.md (machine described), and trained models under
 /tmp/wbc_seg_bench/NAME (never in the repository).
@@ -105,7 +111,7 @@ def _learner(kind, opts, dls, size):
 def run_one(name, a)->dict:
     import numpy as np, torch
     torch.set_num_threads(a.threads)
-    kind, opts = CONFIGS[name]
+    kind, opts = ('saved', dict(dir=dict(s.split('=', 1) for s in a.saved.split(','))[name])) if name not in CONFIGS else CONFIGS[name]
     rec = dict(name=name, kind=kind, **{k: v for k, v in opts.items()}, load_before=os.getloadavg()[0])
     t_all = time.time()
     df, rows, valid = _split(a.data)
@@ -118,34 +124,43 @@ def run_one(name, a)->dict:
             def predict_batch(self, imgs, bs=16): return [otsu_segment(i) for i in imgs]
         seg = _Otsu()
         rec['train_seconds'] = 0.0
+    elif kind == 'saved':
+        from wbc_nb.unet import load_segmenter
+        seg = load_segmenter(opts['dir'], tta=a.tta, precision=a.precision)
+        rec.update(train_seconds=None, size=seg.size, arch=seg.meta.get('arch'), epochs=seg.meta.get('final_fit', {}).get('epochs_run'))
     elif kind == 'profile':
         from wbc_nb.unet import train_segmenter, Segmenter, save_segmenter
         learn, meta = train_segmenter(df, profile=opts['profile'], progress=False)
         rec.update(train_seconds=meta['final_fit']['seconds'], epochs=meta['final_fit']['epochs_run'], arch=meta['arch'],
                    size=meta['size'], best_epoch=meta['final_fit'].get('best_epoch'),
                    train_img_per_s=meta['final_fit']['n_train']*meta['final_fit']['epochs_run']/meta['final_fit']['seconds'])
-        seg = Segmenter.from_learner(learn, meta)
+        seg = Segmenter.from_learner(learn, meta, tta=a.tta, precision=a.precision)
     else:
         from fastai.vision.all import set_seed
         from wbc_nb.preprocess import seg_arrays, seg_dls, seg_augs
         from wbc_nb.unet import Segmenter, save_segmenter
+        from wbc_nb.precision import amp_dtype, use_precision
         set_seed(42, reproducible=True)
         imgs, msks = seg_arrays(rows, a.size, opts.get('prep', 'rgb'))
         dls = seg_dls(imgs, msks, valid, bs=8, aug=seg_augs(seed=42))
         learn, lr = _learner(kind, opts, dls, a.size)
-        # speed probe: a few training steps, then epochs = budget * speed / n_train
-        learn.model.train(); opt = torch.optim.Adam(learn.model.parameters(), lr=1e-6)
+        # speed probe: a few training steps in the run's arithmetic, then epochs = budget * speed / n_train
+        dt = amp_dtype(dls.device, a.precision)
+        learn.model.train().to(memory_format=torch.channels_last); opt = torch.optim.Adam(learn.model.parameters(), lr=1e-6)
         ts = []
         while len(ts) < 4:
             for xb, yb in dls.train:
                 t = time.perf_counter()
-                loss = learn.loss_func(learn.model(xb), yb); loss.backward(); opt.step(); opt.zero_grad()
+                with torch.autocast('cpu', dtype=dt, enabled=dt is not None):
+                    loss = learn.loss_func(learn.model(xb.contiguous(memory_format=torch.channels_last)), yb)
+                loss.backward(); opt.step(); opt.zero_grad()
                 ts.append(time.perf_counter() - t)
                 if len(ts) >= 4: break
         ips = dls.bs/float(np.median(ts[1:]))
         epochs = max(1, int(round(a.budget*ips*0.9/len(dls.train_ds))))   # 0.9: validation and data time
         set_seed(42, reproducible=True)
         learn, lr = _learner(kind, opts, dls, a.size)   # fresh weights after the probe
+        use_precision(learn, a.precision)
         t0 = time.time()
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr)
         sec = time.time() - t0
@@ -157,7 +172,7 @@ def run_one(name, a)->dict:
         meta = dict(size=a.size, preprocessing=dict(mode=opts.get('prep', 'rgb'), clip=2.0, tile=8))
         if kind == 'fastai':   # fastai's unet_learner normalises with ImageNet statistics too (our dls do)
             pass
-        seg = Segmenter(learn.model, meta)
+        seg = Segmenter(learn.model, meta, tta=a.tta, precision=a.precision)
         if hasattr(learn.model, 'seg_config'):
             save_segmenter(learn, MODELS/name, dict(bench=rec))
             rec['model_dir'] = str(MODELS/name)
@@ -188,7 +203,8 @@ def write_md(res, path):
         return str(v)
     lines = ['# Segmentation benchmark', '',
              f"Machine: {m['nproc']} CPU cores ({m['cpu']}), {m['mem_gb']} GB RAM, GPU: {m['gpu'] or 'none'}; "
-             f"torch {m['torch']}, torch threads {res['args']['threads']}, Python {m['python']}.",
+             f"torch {m['torch']}, torch threads {res['args']['threads']}, Python {m['python']}. Arithmetic: "
+             f"{res['args'].get('precision', 'fp32')}; views averaged at prediction: {res['args'].get('tta', 1)}.",
              f"Run: {res['started']} to {res['finished']}; `python bench/seg_bench.py {res['cmdline']}`.", '',
              f"Split: 70/30 `split_train_test` (seed 42): {res['n_train']} train (of which {res['n_valid']} hold-out for keep-best), "
              f"{res['n_test']} test images. Training budget per competitor: about {res['args']['budget']} s of wall-clock time "
@@ -206,6 +222,8 @@ def main():
     ap.add_argument('--size', type=int, default=128); ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--only', default=','.join(CONFIGS)); ap.add_argument('--one', default=None)
     ap.add_argument('--out', default=str(RESULTS)); ap.add_argument('--notes', default='')
+    ap.add_argument('--precision', default='fp32', choices=['fp32', 'auto', 'bf16']); ap.add_argument('--tta', type=int, default=1)
+    ap.add_argument('--saved', default='', help='NAME=DIR,...: saved models to score and time in the same run (no training)')
     a = ap.parse_args()
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     if a.one:
@@ -218,10 +236,12 @@ def main():
     prev = out/'seg_bench.json'
     if prev.exists() and a.only != ','.join(CONFIGS):   # partial rerun: keep the other configs' rows
         old = json.loads(prev.read_text()); res['runs'] = [r for r in old['runs'] if r['name'] not in a.only.split(',')]
-    for name in a.only.split(','):
+    names = a.only.split(',') + [s.split('=', 1)[0] for s in a.saved.split(',') if s]
+    for name in names:
         print(f'== {name}', flush=True)
         cmd = [sys.executable, __file__, '--one', name, '--budget', str(a.budget), '--size', str(a.size),
-               '--threads', str(a.threads), '--out', str(out)] + (['--data', a.data] if a.data else [])
+               '--threads', str(a.threads), '--out', str(out), '--precision', a.precision, '--tta', str(a.tta),
+               '--saved', a.saved] + (['--data', a.data] if a.data else [])
         p = subprocess.run(cmd)
         f = out/f'{name}.json.tmp'
         if p.returncode == 0 and f.exists():
