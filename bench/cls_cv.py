@@ -38,6 +38,8 @@ def row(res:dict, args)->str:
           + (f", {s['precision_used']}" if s.get('precision_used', 'fp32') != 'fp32' else '')
     if res['task'] == 'deepapl':
         c, p = res['cell'], res['patient']
+        if 'cell.argmax.balanced_accuracy' in c:   # runs since the balanced call: cell columns are its calls
+            cfg += f", balanced call (plain arg-max: {c['cell.argmax.balanced_accuracy']:.3f} / {c.get('cell.argmax.accuracy_3class', float('nan')):.3f} / {c.get('cell.argmax.recall.promyelocyte', float('nan')):.3f})"
         auc = lambda k: f"{p[k]['auc']:.3f} [{p[k]['lo']:.2f}-{p[k]['hi']:.2f}]" if k in p else ''
         return (f"| {res['name']} | deepapl | {cfg} | {c['cell.balanced_accuracy']:.3f} | {c.get('cell.accuracy_3class', float('nan')):.3f} "
                 f"| {c.get('cell.recall.promyelocyte', float('nan')):.3f} | {c['cell.ece']:.3f} | {auc('cnn_apl_head')} | {auc('cnn_shares')} "
