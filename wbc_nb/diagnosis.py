@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score, roc_curve, balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
-from .data import CLASSES, TALEQANI_LABELS
+from sklearn.metrics import roc_auc_score, balanced_accuracy_score, confusion_matrix, precision_recall_fscore_support
+from .data import CLASSES
 from .splits import split_kfold
 from .classifier import crop_arrays
 

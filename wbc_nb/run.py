@@ -288,7 +288,7 @@ def pipeline_step(self:Study):
             self.metrics.update({'pipeline.deepapl_accuracy': acc, 'pipeline.cell_found': found, 'pipeline.ms_median': float(t.ms.median()),
                                  'pipeline.n_pictures': int(len(t))})
         if shown:
-            written = save_results([r for r, _ in shown], self.dir/'predictions')
+            save_results([r for r, _ in shown], self.dir/'predictions')
             def cap(r, src):
                 c = f"{src}: {r.name}, {len(r.cells)} cell{'s' if len(r.cells) != 1 else ''}"
                 cc = _centre_cell(r)
