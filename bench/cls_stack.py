@@ -16,7 +16,7 @@ balanced probabilities with those of the measurements-alone model (nothing fitte
 (probabilities / training prior^0.5, `wbc_nb.classifier.balance`).
 Measurements are cached next to RUN (morph_<seg hash>.npz).
 """
-import argparse, os, sys, warnings, hashlib, json, time
+import argparse, os, warnings, hashlib, json, time
 from pathlib import Path
 import numpy as np, pandas as pd, cv2
 
@@ -37,10 +37,9 @@ def measure(img:np.ndarray, msk:np.ndarray)->np.ndarray:
     L = lab[..., 0]
     dog = cv2.GaussianBlur(L, (0, 0), 1.0) - cv2.GaussianBlur(L, (0, 0), 3.0)
     a_cell, a_nuc = float(cell.sum()), float(nuc.sum())
-    n_lab, comp, stats, _ = cv2.connectedComponentsWithStats(nuc.astype(np.uint8), connectivity=8)
+    stats = cv2.connectedComponentsWithStats(nuc.astype(np.uint8), connectivity=8)[2]
     lobes = int((stats[1:, cv2.CC_STAT_AREA] >= 20).sum())
     cs, _ = cv2.findContours(nuc.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    big = max(cs, key=cv2.contourArea)
     hull = cv2.convexHull(np.concatenate(cs))
     per = sum(cv2.arcLength(c, True) for c in cs)
     m = cv2.moments(nuc.astype(np.uint8), binaryImage=True)

@@ -7,6 +7,7 @@ training folds' class prior to the power `tau` and take the arg-max. With the lo
 import sys, warnings
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score
+from wbc_nb.cls_fit import balance
 warnings.filterwarnings('ignore')
 for name in sys.argv[1:]:
     d = np.load(f'/tmp/wbc_cls_cv/{name}.npz', allow_pickle=True)
@@ -15,8 +16,7 @@ for name in sys.argv[1:]:
     for tau in (0, 0.25, 0.5, 0.75, 1.0):
         Z = np.zeros_like(P)
         for k in np.unique(f):
-            prior = np.bincount(y[f != k], minlength=len(c))/(f != k).sum()
-            Z[f == k] = np.log(P[f == k] + 1e-12) - tau*np.log(prior)
+            Z[f == k] = balance(P[f == k], np.bincount(y[f != k], minlength=len(c)), tau)   # the training folds' prior
         pred = Z.argmax(1); p3 = np.array(three)[Z[m][:, three].argmax(1)]
         pro = (pred[y == c.index('promyelocyte')] == c.index('promyelocyte')).mean()
         print(f"{name} tau {tau}: balanced accuracy {balanced_accuracy_score(y, pred):.3f}, 3-class {(p3 == y[m]).mean():.3f}, promyelocyte recall {pro:.3f}")

@@ -94,7 +94,7 @@ def _infer_timing(seg, df, reps=30):
                 image_shape=list(imgs[0].shape))
 
 def _learner(kind, opts, dls, size):
-    from wbc_nb.unet import seg_learner, seg_model
+    from wbc_nb.unet import seg_learner
     from wbc_nb.seg_fit import seg_metrics, KeepBest, SegLoss
     from fastai.vision.all import Learner, unet_learner, resnet34, CrossEntropyLossFlat
     if kind == 'ours': return seg_learner(dls, opts['arch'], size=size, loss='dice_ce'), 3e-3
@@ -108,10 +108,14 @@ def _learner(kind, opts, dls, size):
         return Learner(dls, m, loss_func=SegLoss(), metrics=seg_metrics(), cbs=[KeepBest('nucleus_dice')]), 3e-3
     raise ValueError(kind)
 
+def _saved(a)->dict:
+    "The `--saved NAME=DIR,...` models: {name: folder}."
+    return dict(s.split('=', 1) for s in a.saved.split(',') if s)
+
 def run_one(name, a)->dict:
     import numpy as np, torch
     torch.set_num_threads(a.threads)
-    kind, opts = ('saved', dict(dir=dict(s.split('=', 1) for s in a.saved.split(','))[name])) if name not in CONFIGS else CONFIGS[name]
+    kind, opts = CONFIGS[name] if name in CONFIGS else ('saved', dict(dir=_saved(a)[name]))
     rec = dict(name=name, kind=kind, **{k: v for k, v in opts.items()}, load_before=os.getloadavg()[0])
     t_all = time.time()
     df, rows, valid = _split(a.data)
@@ -236,7 +240,7 @@ def main():
     prev = out/'seg_bench.json'
     if prev.exists() and a.only != ','.join(CONFIGS):   # partial rerun: keep the other configs' rows
         old = json.loads(prev.read_text()); res['runs'] = [r for r in old['runs'] if r['name'] not in a.only.split(',')]
-    names = a.only.split(',') + [s.split('=', 1)[0] for s in a.saved.split(',') if s]
+    names = a.only.split(',') + list(_saved(a))
     for name in names:
         print(f'== {name}', flush=True)
         cmd = [sys.executable, __file__, '--one', name, '--budget', str(a.budget), '--size', str(a.size),

@@ -15,11 +15,10 @@ import pandas as pd
 import cv2
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 from fastai.vision.all import (Learner, EarlyStoppingCallback, DynamicUnet, ConvLayer, ResBlock, create_body,
                                imagenet_stats, set_seed)
-from .seg_fit import SEG_LOSSES, SegLoss, seg_loss, SegDice, seg_metrics, KeepBest, WeightEMA
+from .seg_fit import seg_loss, seg_metrics, KeepBest, WeightEMA
 from .precision import use_precision, amp_dtype, autocast, precision_name
 from .core import SEG_CLASSES, FileProblemError, save_model, read_model_meta, load_state
 from .preprocess import preprocess, resize_pair, dihedral, to_original, seg_arrays, seg_dls, seg_augs
