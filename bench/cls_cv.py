@@ -1,7 +1,7 @@
 """Classifier cross-validation benchmark (not a test): the issue-5 protocol on the real data, one configuration a run.
 
     flock /tmp/wbc_train.lock .venv/bin/python bench/cls_cv.py --task deepapl --name c64 [--size 64] [--epochs 10]
-        [--route cells|field] [--combine A,B] [--mode raw|masked|both --seg SEG_DIR] [--tta 1] [--init SEG_DIR] [--weight-power 0.5] [--aux-w 0.5] [--chs 16,24,48,96,128] [--stain reinhard] [--precision bf16] [--data DIR]
+        [--route cells|field] [--combine A,B] [--mode raw|masked|both --seg SEG_DIR] [--tta 1] [--also-tta 1] [--seed 42] [--init SEG_DIR] [--weight-power 0.5] [--aux-w 0.5] [--chs 16,24,48,96,128] [--stain reinhard] [--precision bf16] [--data DIR]
 
 `deepapl`: patient-grouped 5-fold CV on DeepAPL (folds stratified by diagnosis): out-of-fold cell metrics (balanced
 accuracy over the classes present, 3-class neutrophil / promyelocyte / blast accuracy, per-class recall, ECE), and
@@ -10,12 +10,14 @@ experts'-shares baselines on the same folds (`wbc_nb.diagnosis.cv_experiment`).
 `taleqani`: 5-fold CV by field on ALL_Taleqani (no patient ids): 4-class and 2-class field accuracy, for one route
 of `wbc_nb.fields` (`--route cells`: each white cell, pooled per field; `--route field`: the whole field).
 `--combine A,B` scores the equal-weight geometric mean of two earlier taleqani runs' out-of-fold probabilities (same
-folds required; nothing is trained or tuned).
+folds required; nothing is trained or tuned). `--also-tta V,...` (deepapl) scores the same fold models with other view
+counts too, each as its own run `<name>_tta<V>` (one training, so only the views differ). `--seed` sets the folds
+(default 42, the folds of every run before session 9).
 
 Each run appends one row to bench/results/cls_cv.md (with the machine) and writes its full JSON to
 bench/results/cls_cv/<name>.json; out-of-fold predictions go to /tmp/wbc_cls_cv/ (not the repository).
 """
-import os, sys, json, time, argparse, platform, datetime, warnings
+import os, json, time, argparse, platform, datetime, warnings
 from pathlib import Path
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 warnings.filterwarnings('ignore')
@@ -32,7 +34,8 @@ def row(res:dict, args)->str:
     s = res['settings']
     if 'combine' in s: cfg = f"geometric mean of {' and '.join(s['combine'])}"
     else: cfg = (f"{s['route']} route, " if 'route' in s else '') + f"size {s['size']}, {s.get('epochs', 10)} ep, mode {s['mode']}" + (f", tta {s['tta']}" if s['tta'] > 1 else '') \
-          + (f", init seg" if args.init else '') + (f", wp {args.weight_power}" if args.weight_power != 0.5 else '') \
+          + (f", fold seed {s['seed']}" if s.get('seed', 42) != 42 else '') + (f", views of {s['views_of']}" if 'views_of' in s else '') \
+          + (", init seg" if args.init else '') + (f", wp {args.weight_power}" if args.weight_power != 0.5 else '') \
           + (f", chs {args.chs}" if args.chs else '') \
           + (f", stain {args.stain}" if args.stain != 'none' else '') \
           + (f", {s['precision_used']}" if s.get('precision_used', 'fp32') != 'fp32' else '')
@@ -66,6 +69,8 @@ def main():
     ap.add_argument('--data'); ap.add_argument('--size', type=int); ap.add_argument('--epochs', type=int, default=10)
     ap.add_argument('--mode', default='raw', choices=['raw', 'masked', 'both']); ap.add_argument('--seg')
     ap.add_argument('--init'); ap.add_argument('--tta', type=int, default=1)
+    ap.add_argument('--also-tta', default='', help='deepapl: other view counts scored by the same fold models, e.g. 1')
+    ap.add_argument('--seed', type=int, default=42, help='fold seed (patient-grouped folds)')
     ap.add_argument('--weight-power', type=float, default=0.5); ap.add_argument('--aux-w', type=float, default=0.5)
     ap.add_argument('--chs', help='encoder channels, e.g. 16,24,48,96,128 (the light U-Net\'s, needed with --init)')
     ap.add_argument('--route', default='cells', choices=['cells', 'field'], help='taleqani: cells (pooled) or the whole field')
@@ -80,12 +85,18 @@ def main():
     else:
         from wbc_nb.precision import amp_dtype, precision_name
         res = experiment(a); res['settings']['precision_used'] = precision_name(amp_dtype('cpu', a.precision))
+    runs = [res] + [json.loads(Path(f'{OUT}/{a.name}_tta{v}.json').read_text()) for v in also_tta(a)]
     (RESULTS/'cls_cv').mkdir(parents=True, exist_ok=True)
-    (RESULTS/'cls_cv'/f'{a.name}.json').write_text(json.dumps({**res, 'machine': machine()}, indent=1, default=str))
     md = RESULTS/'cls_cv.md'
     if not md.exists(): md.write_text(HEADER.replace('| name |', f'Machine of the first run: {machine()}.\n\n| name |', 1))
-    with open(md, 'a') as f: f.write(row(res, a) + '\n')
-    print(row(res, a)); print(f"{time.time() - t0:.0f} s on {machine()}")
+    for r in runs:
+        r['settings'].setdefault('precision_used', res['settings']['precision_used'])
+        (RESULTS/'cls_cv'/f"{r['name']}.json").write_text(json.dumps({**r, 'machine': machine()}, indent=1, default=str))
+        with open(md, 'a') as f: f.write(row(r, a) + '\n')
+        print(row(r, a))
+    print(f"{time.time() - t0:.0f} s on {machine()}")
+
+def also_tta(a)->list: return [int(v) for v in a.also_tta.split(',') if v and int(v) != a.tta]
 
 OUT = '/tmp/wbc_cls_cv'
 
@@ -114,9 +125,10 @@ def experiment(a)->dict:
     if a.stain == 'reinhard': kw['stain'] = a.stain
     kw['precision'] = a.precision
     if a.task == 'taleqani': kw['route'] = a.route
+    else: kw['also_tta'] = tuple(also_tta(a))
     crops = f"{a.task}_{a.route}" if a.task == 'taleqani' else a.task
     if a.stain == 'patient': return patient_stain_experiment(a, size, f"{OUT}/crops_{crops}_{size}_raw.npz", kw)
-    return cv_experiment(a.task, a.name, a.data, out=OUT, size=size, mode=a.mode, seg=a.seg, tta=a.tta,
+    return cv_experiment(a.task, a.name, a.data, out=OUT, size=size, mode=a.mode, seg=a.seg, tta=a.tta, k=5, seed=a.seed,
                          cache=f"{OUT}/crops_{crops}_{size}_{'seg' if a.seg else 'raw'}.npz", **kw)
 
 def patient_reinhard(X, groups):
@@ -140,7 +152,7 @@ def patient_stain_experiment(a, size, cache, kw):
     df = load_deepapl(a.data)
     X, col, ok = cell_arrays(df.path, size, 0.72, cache)
     df, X, col = df[ok].reset_index(drop=True), X[ok], col[ok]
-    res = cells_experiment(df, patient_reinhard(X, df.patient.to_numpy()), col, a.name, OUT, size=size, mode='raw', tta=a.tta, **kw)
+    res = cells_experiment(df, patient_reinhard(X, df.patient.to_numpy()), col, a.name, OUT, size=size, mode='raw', tta=a.tta, seed=a.seed, **kw)
     res['settings']['stain'] = 'patient'
     return res
 

@@ -80,6 +80,7 @@ def cv_experiment(task:str='deepapl', # 'deepapl' (cells, patients) or 'taleqani
                   mode:str='raw', # 'raw', 'masked' or 'both' (the last two need `seg`)
                   seg=None, # a `wbc_nb.unet.Segmenter` or its folder: crops centred on the centre-most segmented cell
                   tta:int=1, # dihedral views averaged at prediction
+                  also_tta:tuple=(), # deepapl: other view counts scored by the same fold models (`<name>_tta<v>` files)
                   route:str='cells', # taleqani only: 'cells' (each white cell, pooled) or 'field' (whole field), see `wbc_nb.fields`
                   log=print, # progress lines
                   **kw, # passed to `train_classifier` (epochs, chs, weight_power, aux_w, augment, ...)
@@ -100,23 +101,42 @@ def cv_experiment(task:str='deepapl', # 'deepapl' (cells, patients) or 'taleqani
     df, X, col = df[ok].reset_index(drop=True), X[ok], col[ok]
     if seg is not None: X = crops_as(X, mode)
     seg_arch = None if seg is None else str(getattr(seg, 'meta', {}).get('arch'))
-    return cells_experiment(df, X, col, name, out, k, seed, size, mode, seg_arch, tta, log, t0, **kw)
+    return cells_experiment(df, X, col, name, out, k, seed, size, mode, seg_arch, tta, log, t0, also_tta, **kw)
 
 def cells_experiment(df:pd.DataFrame, # DeepAPL cell rows (`load_deepapl`), only those with a crop
                      X:np.ndarray, # their crops, N x size x size x C uint8
                      col:np.ndarray, # their colour statistics, N x 9 (`colour_stats`)
                      name:str='base', out:str|Path='runs/cls_cv', k:int=5, seed:int=42, size:int=96, mode:str='raw',
                      seg_arch:str|None=None, # the segmenter's arch, recorded in the settings (None: raw crops)
-                     tta:int=1, log=print, t0:float|None=None, **kw, # as in `cv_experiment`
+                     tta:int=1, log=print, t0:float|None=None,
+                     also_tta:tuple=(), # other view counts scored by the same fold models: each writes `<name>_tta<v>` too
+                     **kw, # as in `cv_experiment`
                     )->dict:
     "The DeepAPL part of `cv_experiment` on crops already made (e.g. carried to a GPU machine as arrays)."
     t0, task = time.time() if t0 is None else t0, 'deepapl'
     log(f"{len(df)} cells, crops {X.shape}, {time.time() - t0:.0f} s")
     folds = split_kfold(df, k=k, seed=seed, stratify=['diagnosis']).fold.to_numpy()
-    cv = cross_validate(df, X, folds=folds, tta=tta, task=task, size=size, mode=mode,
+    extra = {int(v): [] for v in also_tta if int(v) != tta}
+    def predict(m, x):
+        for v, parts in extra.items():
+            p, a = m.predict_crops(x, tta=v); parts.append((p, m.balanced(p), a))
+        return m.predict_crops(x, tta=tta)
+    cv = cross_validate(df, X, folds=folds, tta=tta, task=task, size=size, mode=mode, predict=predict,
                         log=lambda s: log(f"{s} ({time.time() - t0:.0f} s)"), **kw)
+    settings = {**kw, 'size': size, 'mode': mode, 'seg': seg_arch, 'tta': tta, 'k': k, 'seed': seed}
+    res = _cells_summary(df, cv, col, name, out, settings, t0)
+    for v, parts in extra.items():   # cross_validate scores the folds in sorted order
+        cvv = dict(cv, prob=np.zeros_like(cv['prob']), balanced=np.zeros_like(cv['balanced']), aux=None if cv['aux'] is None else np.zeros_like(cv['aux']))
+        for f, (p, b, a) in zip(sorted(set(cv['fold'])), parts):
+            te = cv['fold'] == f; cvv['prob'][te], cvv['balanced'][te] = p, b
+            if a is not None: cvv['aux'][te] = a
+        _cells_summary(df, cvv, col, f'{name}_tta{v}', out, {**settings, 'tta': v, 'views_of': name}, t0)
+    return res
+
+def _cells_summary(df, cv, col, name, out, settings, t0)->dict:
+    "Cell metrics, patient analysis and files of one set of out-of-fold predictions `cv` (see `cross_validate`)."
     y = df.cls.to_numpy()
-    res = dict(task=task, name=name, settings={**kw, 'size': size, 'mode': mode, 'seg': seg_arch, 'tta': tta, 'k': k, 'seed': seed}, seconds=round(time.time() - t0),
+    res = dict(task='deepapl', name=name, settings=settings, seconds=round(time.time() - t0),
                folds=[{a: b for a, b in r.items() if a != 'train_patients'} for r in cv['folds']])
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     yi = np.array([cv['classes'].index(c) for c in y])
