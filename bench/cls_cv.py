@@ -1,7 +1,7 @@
 """Classifier cross-validation benchmark (not a test): the issue-5 protocol on the real data, one configuration a run.
 
     flock /tmp/wbc_train.lock .venv/bin/python bench/cls_cv.py --task deepapl --name c64 [--size 64] [--epochs 10]
-        [--route cells|field] [--combine A,B] [--mode raw|masked|both --seg SEG_DIR] [--tta 1] [--also-tta 1] [--seed 42] [--init SEG_DIR] [--weight-power 0.5] [--aux-w 0.5] [--chs 16,24,48,96,128] [--stain reinhard] [--precision bf16] [--data DIR]
+        [--route cells|field] [--combine A,B] [--mode raw|masked|both --seg SEG_DIR] [--tta 8] [--also-tta 1] [--seed 42] [--init SEG_DIR] [--weight-power 0.5] [--aux-w 0.5] [--chs 16,24,48,96,128] [--stain reinhard] [--precision bf16] [--data DIR]
 
 `deepapl`: patient-grouped 5-fold CV on DeepAPL (folds stratified by diagnosis): out-of-fold cell metrics (balanced
 accuracy over the classes present, 3-class neutrophil / promyelocyte / blast accuracy, per-class recall, ECE), and
@@ -68,7 +68,7 @@ def main():
     ap.add_argument('--name', required=True)
     ap.add_argument('--data'); ap.add_argument('--size', type=int); ap.add_argument('--epochs', type=int, default=10)
     ap.add_argument('--mode', default='raw', choices=['raw', 'masked', 'both']); ap.add_argument('--seg')
-    ap.add_argument('--init'); ap.add_argument('--tta', type=int, default=1)
+    ap.add_argument('--init'); ap.add_argument('--tta', type=int, help='dihedral views averaged (default: the task\'s, 8 for deepapl cells, 1 for taleqani)')
     ap.add_argument('--also-tta', default='', help='deepapl: other view counts scored by the same fold models, e.g. 1')
     ap.add_argument('--seed', type=int, default=42, help='fold seed (patient-grouped folds)')
     ap.add_argument('--weight-power', type=float, default=0.5); ap.add_argument('--aux-w', type=float, default=0.5)
@@ -79,6 +79,9 @@ def main():
     ap.add_argument('--precision', default='fp32', choices=['auto', 'fp32', 'bf16', 'fp16'], help='training arithmetic (fp32, the classifier\'s default; auto: bf16 on a CPU with AMX)')
     ap.add_argument('--threads', type=int, default=2)
     a = ap.parse_args()
+    if a.tta is None:
+        from wbc_nb.classifier import TASKS
+        a.tta = TASKS[a.task]['tta']
     import torch; torch.set_num_threads(a.threads)
     t0 = time.time()
     if a.combine: res = combine(a.name, a.combine.split(','))

@@ -32,9 +32,9 @@ __all__ = ['TASKS', 'CROP_MODES', 'CLS_FORMAT', 'CLS_FORMAT_VERSION', 'CLS_WEIGH
 
 # %% ../nbs/08_classifier.ipynb #dc0242f5
 TASKS = {
-    'deepapl':  dict(label='cls', classes=list(CLASSES), frac=0.72, size=96, aux='diagnosis', epochs=40),
-    'folder':   dict(label='cls', classes=list(CLASSES), frac=0.72, size=96, aux=None, epochs=40),
-    'taleqani': dict(label='label', classes=list(TALEQANI_LABELS), frac=1.0, size=96, aux=None, epochs=15),
+    'deepapl':  dict(label='cls', classes=list(CLASSES), frac=0.72, size=96, aux='diagnosis', epochs=40, tta=8),
+    'folder':   dict(label='cls', classes=list(CLASSES), frac=0.72, size=96, aux=None, epochs=40, tta=8),
+    'taleqani': dict(label='label', classes=list(TALEQANI_LABELS), frac=1.0, size=96, aux=None, epochs=15, tta=1),
 }
 CROP_MODES = ('raw', 'masked', 'both')
 
@@ -178,13 +178,14 @@ class Classifier:
         counts = (meta.get('training') or {}).get('class_counts') or {}
         self.prior = np.array([counts.get(c, 0) for c in self.classes], np.float64) + 1   # add one: a class unseen in training keeps a finite weight
         self.tau = float(meta.get('prior_tau', 0.))   # models saved before `prior_tau` existed keep their plain arg-max
-    def logits(self, X:np.ndarray, tta:int=1)->np.ndarray:
-        "Outputs for crops `X` (N x size x size x C uint8)."
+        self.tta = int(meta.get('tta', 1))   # dihedral views averaged when a call names none; models saved before `tta` existed: one
+    def logits(self, X:np.ndarray, tta:int|None=None)->np.ndarray:
+        "Outputs for crops `X` (N x size x size x C uint8), averaged over `tta` dihedral views (None: the model's `tta`)."
         if X.ndim != 4 or X.shape[1:3] != (self.size, self.size):
             raise ValueError(f"crops must be N x {self.size} x {self.size} x C, got {X.shape}")
         if self.meta.get('stain', 'none') == 'reinhard': X = reinhard(X, self.meta['stain_target'])[0]
-        return predict_logits(self.model, X, tta=tta, device=self.device, precision=self.precision)
-    def predict_crops(self, X:np.ndarray, tta:int=1, calibrated:bool=True)->tuple:
+        return predict_logits(self.model, X, tta=self.tta if tta is None else tta, device=self.device, precision=self.precision)
+    def predict_crops(self, X:np.ndarray, tta:int|None=None, calibrated:bool=True)->tuple:
         "(class probabilities N x C, auxiliary probability N or None) of crops `X`."
         z = self.logits(X, tta)
         n = len(self.classes)
@@ -247,6 +248,7 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
                      n:int|None=None, # residual blocks per encoder stage (default: the `init` U-Net's, else 1)
                      weight_power:float=0.5, # class weights (count)^-power: 0 none, 0.5 square root, 1 fully balanced
                      prior_tau:float|None=None, # calls divide the probabilities by the training prior^prior_tau (see `balance`; None: 1 - weight_power, the balanced call; 0: the most probable class)
+                     tta:int|None=None, # dihedral views the model averages when a prediction names none (None: the task's, 8 for cells, 1 for fields)
                      aux_w:float=0.5, # weight of the per-cell APL-vs-AML head (0: no head)
                      valid:float=0.1, # fraction of patients held out to calibrate (temperature) and monitor
                      init=None, # a light `Segmenter` (or folder) whose encoder starts the network
@@ -263,7 +265,8 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
     cfg = dict(TASKS[task], task=task)
     classes = list(classes or cfg['classes'])
     size, frac = int(size or cfg['size']), float(frac if frac is not None else cfg['frac'])
-    epochs = int(epochs or cfg['epochs'])
+    epochs, tta = int(epochs or cfg['epochs']), int(tta or cfg['tta'])
+    if tta not in (1, 2, 4, 8): raise ValueError(f"tta must be 1, 2, 4 or 8, got {tta}")
     t0 = time.time()
     y = _labels(df, cfg, classes)
     if X is None: X, _ = crop_arrays(df.path, size, frac, mode, seg)
@@ -302,7 +305,7 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
             warnings.simplefilter('ignore')
             vrec = dict(valid_n=int(va.sum()), valid_accuracy=float((z[:, :len(classes)].argmax(1) == y[va]).mean()),
                         valid_balanced_accuracy=float(balanced_accuracy_score(y[va], z[:, :len(classes)].argmax(1))))
-    meta = dict(task=task, classes=classes, size=size, frac=frac, mode=mode, temperature=temp, prior_tau=float(1 - weight_power if prior_tau is None else prior_tau), stain=stain, stain_target=target,
+    meta = dict(task=task, classes=classes, size=size, frac=frac, mode=mode, temperature=temp, prior_tau=float(1 - weight_power if prior_tau is None else prior_tau), stain=stain, stain_target=target, tta=tta,
                 label_column=cfg['label'], aux='apl' if aux is not None else None,
                 training=dict(n=int((~va).sum()), epochs=epochs, lr=lr, bs=bs, weight_power=weight_power, aux_w=aux_w, precision=precision_name(dt),
                               augment=augment or {}, seed=seed, init=None if init is None else 'segmenter encoder',

@@ -29,6 +29,10 @@ def _check_precision(precision:str):
     from wbc_nb.precision import PRECISIONS   # imports fastai: only where a command needs torch anyway
     if precision not in PRECISIONS: raise UsageError(f"unknown --precision {precision!r} (choose from {', '.join(PRECISIONS)})")
 
+def _check_tta(tta:int|None):
+    "A `UsageError` for a `--tta` that is not 1, 2, 4 or 8 (None: the model's)."
+    if tta is not None and tta not in (1, 2, 4, 8): raise UsageError(f"--tta must be 1, 2, 4 or 8, got {tta}")
+
 @contextmanager
 def cli_errors(prog:str, # command name shown in the message
               ):
@@ -100,7 +104,7 @@ def seg_predictor(method:str|None=None, # classical method, one of `SEG_METHODS`
         from wbc_nb.baseline import otsu_segment
         return lambda img: otsu_segment(img, opening=opening)
     from wbc_nb.unet import load_segmenter
-    if tta is not None and tta not in (1, 2, 4, 8): raise UsageError(f"--tta must be 1, 2, 4 or 8, got {tta}")
+    _check_tta(tta)
     _check_precision(precision)
     return load_segmenter(model, tta=tta, precision=precision).predict
 
@@ -244,40 +248,47 @@ def wbc_train_cls(task:str=None, # deepapl (cells + APL vs AML) or taleqani (B-A
                   mode:str='raw', # raw, masked or both (masked needs --seg)
                   stain:str='none', # none or reinhard (stain normalisation of every crop)
                   seed:int=42, # seed for a reproducible run
+                  tta:int=None, # dihedral views the model averages by default: 1, 2, 4 or 8 (default: the task's, 8 for cells, 1 for fields)
                   precision:str='fp32', # fp32, or auto / bf16 (bf16 on a CPU with AMX: faster, 0.01 lower balanced accuracy in CV)
                   overwrite:bool=False, # replace a classifier already in --out
                  ):
     "Train the cell (DeepAPL) or field (ALL_Taleqani) classifier on a whole dataset and save it."
     with cli_errors('wbc_train_cls'):
         if task is None or out is None: raise UsageError("--task deepapl|taleqani and --out DIR are required")
-        _check_precision(precision)
-        path, clf = train_cls(task, out, data, seg, overwrite, route, **({'epochs': epochs} if epochs else {}), size=size, mode=mode, stain=stain, seed=seed, precision=precision, **({'init': init} if init else {}))
+        _check_precision(precision); _check_tta(tta)
+        path, clf = train_cls(task, out, data, seg, overwrite, route, **({'epochs': epochs} if epochs else {}), **({'tta': tta} if tta else {}), size=size, mode=mode, stain=stain, seed=seed, precision=precision, **({'init': init} if init else {}))
     print(f"saved {path} ({len(clf.classes)} classes: {', '.join(clf.classes)}" + (f"; {clf.meta['route']} route)" if 'route' in clf.meta else ')'))
 
 def eval_cls(model:str|Path, # folder of a saved classifier
              data:str|Path|None=None, # labelled folder (DeepAPL, ALL_Taleqani or folder-per-class layout)
              seg:str|Path|None=None, # segmenter folder, for models trained on masked crops
+             tta:int|None=None, # dihedral views averaged (None: the model's)
+             argmax:bool=False, # call the most probable class instead of the model's balanced call
             )->dict:
     "The issue's flat metric keys for `model` on `data`, without refitting anything."
     from wbc_nb.classifier import load_classifier
     from wbc_nb.diagnosis import evaluate_classifier
     clf = load_classifier(model)
+    if argmax: clf.tau = 0.
     segm = None
     if seg is not None:
         from wbc_nb.unet import load_segmenter
         segm = load_segmenter(seg)
-    return evaluate_classifier(clf, _cls_rows(data), seg=segm)
+    return evaluate_classifier(clf, _cls_rows(data), seg=segm, tta=tta)
 
 @call_parse
 def wbc_eval_cls(model:str=None, # folder of a trained classifier (from wbc_train_cls) (required)
                  data:str=None, # labelled folder: DeepAPL, ALL_Taleqani or one folder per class
                  seg:str=None, # segmenter folder (models trained on masked crops)
+                 tta:int=None, # dihedral views averaged: 1, 2, 4 or 8 (default: the model's; 8 for cell models trained since session 9)
+                 argmax:bool=False, # call each cell's most probable class (default: the model's balanced call, which favours rare classes' recall)
                  json:bool=False, # print the metrics as JSON
                 ):
     "Score a trained classifier on a labelled folder, as trained (no refitting)."
     with cli_errors('wbc_eval_cls'):
         if model is None: raise UsageError("--model DIR is required (a folder written by wbc_train_cls)")
-        res = eval_cls(model, data, seg)
+        _check_tta(tta)
+        res = eval_cls(model, data, seg, tta, argmax)
     if json: print(_json.dumps(res, indent=1, default=float)); return
     for k, v in res.items(): print(f"{k:32s} {v:.3f}" if isinstance(v, float) else f"{k:32s} {v}")
 

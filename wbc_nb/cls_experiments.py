@@ -79,7 +79,7 @@ def cv_experiment(task:str='deepapl', # 'deepapl' (cells, patients) or 'taleqani
                   cache:str|Path|None=None, # .npz crop cache (see `cell_arrays`)
                   mode:str='raw', # 'raw', 'masked' or 'both' (the last two need `seg`)
                   seg=None, # a `wbc_nb.unet.Segmenter` or its folder: crops centred on the centre-most segmented cell
-                  tta:int=1, # dihedral views averaged at prediction
+                  tta:int|None=None, # dihedral views averaged at prediction (None: the task's, see `TASKS`)
                   also_tta:tuple=(), # deepapl: other view counts scored by the same fold models (`<name>_tta<v>` files)
                   route:str='cells', # taleqani only: 'cells' (each white cell, pooled) or 'field' (whole field), see `wbc_nb.fields`
                   log=print, # progress lines
@@ -95,6 +95,7 @@ def cv_experiment(task:str='deepapl', # 'deepapl' (cells, patients) or 'taleqani
     if isinstance(seg, (str, Path)):
         from wbc_nb.unet import load_segmenter
         seg = load_segmenter(seg)
+    tta = int(tta or TASKS[task]['tta'])
     if task == 'taleqani': return _cv_fields_experiment(df, name, out, k, seed, size, cache, tta, route, log, t0, **kw)
     size = int(size or TASKS['deepapl']['size'])
     X, col, ok = cell_arrays(df.path, size, 0.72, cache, seg, getattr(seg, 'meta', {}).get('weights', {}).get('sha256', ''))
@@ -108,12 +109,13 @@ def cells_experiment(df:pd.DataFrame, # DeepAPL cell rows (`load_deepapl`), only
                      col:np.ndarray, # their colour statistics, N x 9 (`colour_stats`)
                      name:str='base', out:str|Path='runs/cls_cv', k:int=5, seed:int=42, size:int=96, mode:str='raw',
                      seg_arch:str|None=None, # the segmenter's arch, recorded in the settings (None: raw crops)
-                     tta:int=1, log=print, t0:float|None=None,
+                     tta:int|None=None, log=print, t0:float|None=None,
                      also_tta:tuple=(), # other view counts scored by the same fold models: each writes `<name>_tta<v>` too
                      **kw, # as in `cv_experiment`
                     )->dict:
     "The DeepAPL part of `cv_experiment` on crops already made (e.g. carried to a GPU machine as arrays)."
     t0, task = time.time() if t0 is None else t0, 'deepapl'
+    tta = int(tta or TASKS[task]['tta'])
     log(f"{len(df)} cells, crops {X.shape}, {time.time() - t0:.0f} s")
     folds = split_kfold(df, k=k, seed=seed, stratify=['diagnosis']).fold.to_numpy()
     extra = {int(v): [] for v in also_tta if int(v) != tta}

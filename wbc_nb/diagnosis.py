@@ -144,7 +144,7 @@ def _fit_default(df, X, **kw):
     from wbc_nb.classifier import train_classifier
     return train_classifier(df, X=X, **kw)
 
-def _predict_default(model, X, tta=1): return model.predict_crops(X, tta=tta)
+def _predict_default(model, X, tta=None): return model.predict_crops(X, tta=tta)
 
 def cross_validate(df:pd.DataFrame, # rows (cells or fields) with their label column
                    X:np.ndarray, # crops aligned with `df`
@@ -153,7 +153,7 @@ def cross_validate(df:pd.DataFrame, # rows (cells or fields) with their label co
                    folds:np.ndarray|None=None, # fold of every row (default: `split_kfold` grouped by patient / identical image)
                    fit=None, # fit(df, X, **kw) -> model (default `train_classifier`)
                    predict=None, # predict(model, X) -> (probabilities N x C, auxiliary N or None) (default `Classifier.predict_crops`)
-                   tta:int=1, # dihedral views averaged at prediction
+                   tta:int|None=None, # dihedral views averaged at prediction (None: each fold model's, see `Classifier.tta`)
                    log=None, # callable receiving one progress line per fold
                    **kw, # passed to `fit`
                   )->dict:
@@ -282,7 +282,7 @@ def evaluate_classifier(clf, # a trained `Classifier` (`train_classifier` or `lo
                         df:pd.DataFrame, # rows from `load_deepapl`, `load_taleqani` or `load_folder`
                         X:np.ndarray|None=None, # crops aligned with `df` (made with the model's recipe if None)
                         seg=None, # segmenter for masked crops (models trained with mode 'masked' or 'both')
-                        tta:int=1, # dihedral views averaged
+                        tta:int|None=None, # dihedral views averaged (None: the model's, see `Classifier.tta`)
                         n_boot:int=0, # bootstrap resamples for the patient AUC interval (0: none)
                        )->dict:
     "Score a trained model on labelled rows without refitting anything: the issue's JSON keys (cell., patient., field.)."

@@ -121,7 +121,7 @@ def train_fields(df:pd.DataFrame, # fields (`load_taleqani` rows: path, label, g
 def predict_fields(clf:Classifier, # a field classifier (`train_fields`, or a whole-field `train_classifier` model)
                    fc:FieldCrops, # crops made with the model's route and size
                    rows=None, # fields to score (N booleans; default: all)
-                   tta:int=1, # dihedral views averaged per crop
+                   tta:int|None=None, # dihedral views averaged per crop (None: the model's)
                   )->tuple:
     "(class probabilities of the fields `rows`, crops per field): crop probabilities pooled by `pool_fields`."
     route = clf.meta.get('route', 'field')
@@ -147,7 +147,7 @@ def predict_field(clf:Classifier, # a field classifier
 def cv_fields(df:pd.DataFrame, # fields (`load_taleqani` rows), all readable (filter with `fc.ok` first)
               fc:FieldCrops, # their crops
               folds:np.ndarray, # fold of every field
-              tta:int=1, # dihedral views averaged per crop
+              tta:int|None=None, # dihedral views averaged per crop (None: each fold model's)
               log=None, # callable receiving one progress line per fold
               **kw, # passed to `train_fields` (epochs, lr, bs, seed, ...)
              )->dict:

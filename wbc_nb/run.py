@@ -168,6 +168,7 @@ def cells_step(self:Study):
                  f"stratified by diagnosis. Network: {clf.meta['training']['epochs']} epochs on {clf.size} px crops, "
                  f"{'starting from the encoder of the U-Net' if clf.meta['training'].get('init') else 'from scratch'}, "
                  f"temperature-calibrated on held-out training patients"
+                 + (f", each cell's probabilities averaged over {clf.tta} flipped and turned views" if clf.tta > 1 else '')
                  + (f"; each cell is called by its probabilities divided by the training class shares^{clf.tau:g} (balanced call)." if clf.tau else "."))
         sec.facts({'balanced accuracy (classes present)': f"{m['cell.balanced_accuracy']:.3f}", 'accuracy': f"{m['cell.accuracy']:.3f}",
                    '3-class accuracy (neutrophil / promyelocyte / blast)': f"{m.get('cell.accuracy_3class', float('nan')):.3f}",
