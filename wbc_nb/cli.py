@@ -280,7 +280,7 @@ def eval_cls(model:str|Path, # folder of a saved classifier
 def wbc_eval_cls(model:str=None, # folder of a trained classifier (from wbc_train_cls) (required)
                  data:str=None, # labelled folder: DeepAPL, ALL_Taleqani or one folder per class
                  seg:str=None, # segmenter folder (models trained on masked crops)
-                 tta:int=None, # dihedral views averaged: 1, 2, 4 or 8 (default: the model's; 8 for cell models trained since session 9)
+                 tta:int=None, # dihedral views averaged: 1, 2, 4 or 8 (default: the model's: 8 for cell models, 1 for field models and for models saved without it)
                  argmax:bool=False, # call each cell's most probable class (default: the model's balanced call, which favours rare classes' recall)
                  json:bool=False, # print the metrics as JSON
                 ):
