@@ -19,7 +19,7 @@ from fastai.data.load import DataLoader
 from sklearn.metrics import balanced_accuracy_score
 from .core import read_image, ImageReadError, FileProblemError, save_model, read_model_meta, load_state
 from .data import CLASSES, TALEQANI_LABELS
-from .preprocess import dihedral
+from .preprocess import dihedral, TTA_VIEWS
 from .precision import amp_dtype, autocast, use_precision, precision_name
 from .unet import light_encoder
 from .morphology import mask_instances
@@ -266,7 +266,7 @@ def train_classifier(df:pd.DataFrame, # training rows: `path` and the label colu
     classes = list(classes or cfg['classes'])
     size, frac = int(size or cfg['size']), float(frac if frac is not None else cfg['frac'])
     epochs, tta = int(epochs or cfg['epochs']), int(tta or cfg['tta'])
-    if tta not in (1, 2, 4, 8): raise ValueError(f"tta must be 1, 2, 4 or 8, got {tta}")
+    if tta not in TTA_VIEWS: raise ValueError(f"tta must be one of {TTA_VIEWS}, got {tta}")
     t0 = time.time()
     y = _labels(df, cfg, classes)
     if X is None: X, _ = crop_arrays(df.path, size, frac, mode, seg)

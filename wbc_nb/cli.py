@@ -31,7 +31,8 @@ def _check_precision(precision:str):
 
 def _check_tta(tta:int|None):
     "A `UsageError` for a `--tta` that is not 1, 2, 4 or 8 (None: the model's)."
-    if tta is not None and tta not in (1, 2, 4, 8): raise UsageError(f"--tta must be 1, 2, 4 or 8, got {tta}")
+    from wbc_nb.preprocess import TTA_VIEWS
+    if tta is not None and tta not in TTA_VIEWS: raise UsageError(f"--tta must be 1, 2, 4 or 8, got {tta}")
 
 @contextmanager
 def cli_errors(prog:str, # command name shown in the message

@@ -123,7 +123,7 @@ def cells_experiment(df:pd.DataFrame, # DeepAPL cell rows (`load_deepapl`), only
         for v, parts in extra.items():
             p, a = m.predict_crops(x, tta=v); parts.append((p, m.balanced(p), a))
         return m.predict_crops(x, tta=tta)
-    cv = cross_validate(df, X, folds=folds, tta=tta, task=task, size=size, mode=mode, predict=predict,
+    cv = cross_validate(df, X, folds=folds, task=task, size=size, mode=mode, predict=predict,
                         log=lambda s: log(f"{s} ({time.time() - t0:.0f} s)"), **kw)
     settings = {**kw, 'size': size, 'mode': mode, 'seg': seg_arch, 'tta': tta, 'k': k, 'seed': seed}
     res = _cells_summary(df, cv, col, name, out, settings, t0)

@@ -21,7 +21,7 @@ from fastai.vision.all import (Learner, EarlyStoppingCallback, DynamicUnet, Conv
 from .seg_fit import seg_loss, seg_metrics, KeepBest, WeightEMA
 from .precision import use_precision, amp_dtype, autocast, precision_name
 from .core import SEG_CLASSES, FileProblemError, save_model, read_model_meta, load_state
-from .preprocess import preprocess, resize_pair, dihedral, to_original, seg_arrays, seg_dls, seg_augs
+from .preprocess import preprocess, resize_pair, dihedral, TTA_VIEWS, to_original, seg_arrays, seg_dls, seg_augs
 from .morphology import open_mask
 from .metrics import evaluate_segmenter
 
@@ -263,7 +263,7 @@ class Segmenter:
         self.device = seg_device(device)
         self.dtype = amp_dtype(self.device, precision)
         if tta is None: tta = int(meta.get('tta', 1)) if self.dtype is not None else 1
-        if tta not in (1, 2, 4, 8): raise ValueError(f"tta must be 1, 2, 4 or 8 views, got {tta}")
+        if tta not in TTA_VIEWS: raise ValueError(f"tta must be 1, 2, 4 or 8 views, got {tta}")
         self.model, self.meta, self.open_ks, self.tta = model.to(self.device).eval(), meta, open_ks, tta
         self.net = fuse_conv_bn(self.model).to(memory_format=torch.channels_last)   # what `predict` runs; `model` stays as trained
         self.size, self.prep = int(meta['size']), meta.get('preprocessing', {})
