@@ -30,6 +30,8 @@ def test_eval_seg_synthetic_json(tmp_path):
     ('wbc_train_cls', '--task', 'cats', '--out', '/tmp/never_written'),
     ('wbc_eval_cls',),
     ('wbc_eval_cls', '--model', '/no/such/model'),
+    ('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--cls-tta', '3'),
+    ('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--seg-tta', '2'),   # no --model: Otsu has no views
 ])
 def test_bad_arguments_one_line(args):
     r = run(*args)
@@ -72,3 +74,22 @@ def test_predict_folder_then_refuses_to_overwrite(tmp_path):
     r2 = run('wbc_predict', str(src/'f0.png'), '--out', str(out))
     assert r2.returncode == 2 and r2.stderr.count('\n') == 1, r2.stderr
     assert before == {p.name: p.stat().st_mtime_ns for p in out.iterdir()}   # nothing touched
+
+def test_predict_views_flags_reach_the_models(tmp_path):
+    "--seg-tta / --cls-tta override each model's own views for one run; summary.json says which were used."
+    import cv2
+    from wbc_nb.synth import synth_field
+    from wbc_nb.unet import seg_model, save_segmenter
+    from wbc_nb.classifier import Classifier, cls_model, save_classifier, CLASSES
+    m = tmp_path/'m'
+    save_segmenter(seg_model('light', size=160), m)
+    save_classifier(Classifier(cls_model(len(CLASSES), chs=(8, 8, 8, 8, 8)), dict(task='deepapl', classes=list(CLASSES), size=32, frac=0.72, tta=8)), m)
+    src = tmp_path/'in'; src.mkdir()
+    cv2.imwrite(str(src/'f0.png'), synth_field(96, 96, n_cells=2, seed=0)[0][..., ::-1])
+    views = {}
+    for name, extra in (('own', ()), ('set', ('--seg-tta', '2', '--cls-tta', '1'))):
+        r = run('wbc_predict', str(src), '--out', str(tmp_path/name), '--model', str(m), '--json', *extra)
+        assert r.returncode == 0, r.stderr
+        p = json.loads((tmp_path/name/'summary.json').read_text())['pipeline']
+        views[name] = (p['segmenter_views'], p['classifier_views'])
+    assert views == {'own': (1, 8), 'set': (2, 1)}, views

@@ -169,7 +169,7 @@ def softmax(z:np.ndarray, t:float=1.0)->np.ndarray:
 # %% ../nbs/08_classifier.ipynb #cad7b8b0
 class Classifier:
     "A trained cell (or field) classifier with its crop recipe: pictures or crops in, class probabilities out."
-    def __init__(self, model:ClsNet, meta:dict, device:str='cpu', precision:str='fp32'):
+    def __init__(self, model:ClsNet, meta:dict, device:str='cpu', precision:str='fp32', tta:int|None=None):
         self.model, self.meta, self.device, self.precision = model.eval().to(device).to(memory_format=torch.channels_last), dict(meta), device, precision   # channels-last: faster here, and a loaded model computes exactly as the trained one
         amp_dtype(device, precision)   # an impossible precision fails here
         self.classes = list(meta['classes'])
@@ -178,7 +178,8 @@ class Classifier:
         counts = (meta.get('training') or {}).get('class_counts') or {}
         self.prior = np.array([counts.get(c, 0) for c in self.classes], np.float64) + 1   # add one: a class unseen in training keeps a finite weight
         self.tau = float(meta.get('prior_tau', 0.))   # models saved before `prior_tau` existed keep their plain arg-max
-        self.tta = int(meta.get('tta', 1))   # dihedral views averaged when a call names none; models saved before `tta` existed: one
+        self.tta = int(tta or meta.get('tta', 1))   # dihedral views averaged when a call names none (`tta`, else the model's; models saved before `tta` existed: one)
+        if self.tta not in TTA_VIEWS: raise ValueError(f"tta must be one of {TTA_VIEWS}, got {self.tta}")
     def logits(self, X:np.ndarray, tta:int|None=None)->np.ndarray:
         "Outputs for crops `X` (N x size x size x C uint8), averaged over `tta` dihedral views (None: the model's `tta`)."
         if X.ndim != 4 or X.shape[1:3] != (self.size, self.size):
@@ -336,6 +337,7 @@ def save_classifier(clf:Classifier, # a trained `Classifier`
 def load_classifier(path:str|Path, # folder written by `save_classifier` (or its classifier.json / .safetensors file)
                     device:str='cpu', # where to run the network
                     precision:str='fp32', # arithmetic of predictions (see `Classifier`; 'auto': bf16 on an AMX CPU)
+                    tta:int|None=None, # dihedral views averaged when a call names none (1, 2, 4 or 8; None: the model's)
                    )->Classifier:
     "Rebuild a `Classifier` from its folder without pickle; any bad file raises `ClassifierFileError`."
     meta, mp, wp = read_model_meta(path, CLS_META, CLS_WEIGHTS, CLS_FORMAT, CLS_FORMAT_VERSION,
@@ -345,4 +347,4 @@ def load_classifier(path:str|Path, # folder written by `save_classifier` (or its
         raise ClassifierFileError(mp, f"{len(meta['classes'])} classes but the network has {mc.get('n_out')} outputs")
     build = lambda: cls_model(mc['n_out'], mc['n_in'], tuple(mc['chs']), mc['n'], mc.get('n_aux', 0), mc.get('p', 0.2))
     model = load_state(build, wp, meta, mp, ClassifierFileError)
-    return Classifier(model, {k: v for k, v in meta.items() if k not in ('weights', 'versions')}, device=device, precision=precision)
+    return Classifier(model, {k: v for k, v in meta.items() if k not in ('weights', 'versions')}, device=device, precision=precision, tta=tta)

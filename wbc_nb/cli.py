@@ -29,10 +29,10 @@ def _check_precision(precision:str):
     from wbc_nb.precision import PRECISIONS   # imports fastai: only where a command needs torch anyway
     if precision not in PRECISIONS: raise UsageError(f"unknown --precision {precision!r} (choose from {', '.join(PRECISIONS)})")
 
-def _check_tta(tta:int|None):
-    "A `UsageError` for a `--tta` that is not 1, 2, 4 or 8 (None: the model's)."
+def _check_tta(tta:int|None, flag:str='--tta'):
+    "A `UsageError` for a view count `flag` that is not 1, 2, 4 or 8 (None: the model's)."
     from wbc_nb.preprocess import TTA_VIEWS
-    if tta is not None and tta not in TTA_VIEWS: raise UsageError(f"--tta must be 1, 2, 4 or 8, got {tta}")
+    if tta is not None and tta not in TTA_VIEWS: raise UsageError(f"{flag} must be 1, 2, 4 or 8, got {tta}")
 
 @contextmanager
 def cli_errors(prog:str, # command name shown in the message

@@ -190,6 +190,7 @@ class WBCPipeline:
         c = self.classifier
         return dict(segmenter=seg_name(self.segmenter), baseline=self.baseline, classifier=None if c is None else c.name,
                     classifier_kind=None if c is None else c.kind, classes=None if c is None else c.classes,
+                    segmenter_views=getattr(self.segmenter, 'tta', None), classifier_views=getattr(getattr(c, 'clf', None), 'tta', None),
                     tile=self.tile, overlap=self.overlap, max_whole=self.max_whole)
 
     def __repr__(self): return f"WBCPipeline({', '.join(f'{k}={v!r}' for k, v in self.describe().items() if v is not None)})"
@@ -309,17 +310,21 @@ def find_models(model_dir, # folder holding segmenter.* and/or classifier.* file
 def from_dirs(cls:WBCPipeline, seg_dir=None, # segmenter folder (None: the Otsu baseline)
                cls_dir=None, # classifier folder (None: no classifier)
                device:str='cpu', # where the networks run
+               seg_tta:int|None=None, # dihedral views the U-Net averages (1, 2, 4 or 8; None: the model's)
+               cls_tta:int|None=None, # dihedral views the classifier averages per cell (None: the model's)
                **kwargs, # passed to `WBCPipeline`
               ):
     "A `WBCPipeline` from a segmenter folder and/or a classifier folder; no segmenter folder means the Otsu baseline."
+    if seg_tta is not None and seg_dir is None: raise ValueError("seg_tta needs a U-Net: the Otsu baseline has no views")
+    if cls_tta is not None and cls_dir is None: raise ValueError("cls_tta needs a classifier")
     seg = None
     if seg_dir is not None:
         from wbc_nb.unet import load_segmenter
-        seg = load_segmenter(seg_dir, device=device)
+        seg = load_segmenter(seg_dir, device=device, tta=seg_tta)
     clf = None
     if cls_dir is not None:
         from wbc_nb.classifier import load_classifier
-        clf = load_classifier(cls_dir, device=device)
+        clf = load_classifier(cls_dir, device=device, tta=cls_tta)
     return cls(seg, clf, **kwargs)
 
 @patch(cls_method=True)

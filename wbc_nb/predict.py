@@ -217,12 +217,17 @@ def wbc_predict(*inputs:str, # picture files and/or folders (searched recursivel
                 tile:int=300, # tile side for large pictures (px)
                 overlap:int=64, # overlap of neighbouring tiles (px)
                 bs:int=8, # pictures per batch
+                seg_tta:int=None, # dihedral views the U-Net averages: 1, 2, 4 or 8 (default: the model's)
+                cls_tta:int=None, # dihedral views the cell classifier averages: 1 is fastest (default: the model's, 8 for cell models)
                ):
     "Segment, find and classify the cells of pictures; write masks, overlays, cells.csv and summary.json."
-    from wbc_nb.cli import cli_errors, UsageError
+    from wbc_nb.cli import cli_errors, UsageError, _check_tta
     with cli_errors('wbc_predict'):
         if not inputs: raise UsageError("give at least one picture or folder")
         if out is None: raise UsageError("--out DIR is required (the folder to write results into)")
+        _check_tta(seg_tta, '--seg-tta'); _check_tta(cls_tta, '--cls-tta')
+        if model is None and (seg_tta or cls_tta): raise UsageError("--seg-tta and --cls-tta need --model (the Otsu baseline has no networks)")
+        views = {k: v for k, v in dict(seg_tta=seg_tta, cls_tta=cls_tta).items() if v}
         said = []
         def show(o):
             if model is None and not json and not said:
@@ -230,7 +235,7 @@ def wbc_predict(*inputs:str, # picture files and/or folders (searched recursivel
                 said.append(1)
             if 'error' in o: print(f"wbc_predict: {_line(o, None)}", file=sys.stderr)
             elif not json: print(_line(o, None))
-        s = predict_files(list(inputs), out, model, workers=workers, overwrite=overwrite, bs=bs, tile=tile, overlap=overlap, progress=show)
+        s = predict_files(list(inputs), out, model, workers=workers, overwrite=overwrite, bs=bs, tile=tile, overlap=overlap, progress=show, **views)
     ov = s['overall']
     if json: print(_json.dumps(s, indent=1, default=str))
     else:
