@@ -1,7 +1,7 @@
 """Classifier cross-validation benchmark (not a test): the issue-5 protocol on the real data, one configuration a run.
 
     flock /tmp/wbc_train.lock .venv/bin/python bench/cls_cv.py --task deepapl --name c64 [--size 64] [--epochs 10]
-        [--route cells|field] [--combine A,B] [--mode raw|masked|both --seg SEG_DIR] [--tta 8] [--also-tta 1] [--seed 42] [--init SEG_DIR] [--weight-power 0.5] [--aux-w 0.5] [--chs 16,24,48,96,128] [--stain reinhard] [--precision bf16] [--data DIR]
+        [--route cells|field] [--combine A,B] [--mode raw|masked|both --seg SEG_DIR] [--tta 8] [--also-tta 1] [--seed 42] [--init SEG_DIR] [--weight-power 0.5] [--aux-w 0.5] [--chs 16,24,48,96,128] [--stain reinhard] [--precision bf16] [--augment '{"rotate": 0.5}'] [--data DIR]
 
 `deepapl`: patient-grouped 5-fold CV on DeepAPL (folds stratified by diagnosis): out-of-fold cell metrics (balanced
 accuracy over the classes present, 3-class neutrophil / promyelocyte / blast accuracy, per-class recall, ECE), and
@@ -38,6 +38,7 @@ def row(res:dict, args)->str:
           + (", init seg" if args.init else '') + (f", wp {args.weight_power}" if args.weight_power != 0.5 else '') \
           + (f", chs {args.chs}" if args.chs else '') \
           + (f", stain {args.stain}" if args.stain != 'none' else '') \
+          + (f", augment {args.augment}" if args.augment else '') \
           + (f", {s['precision_used']}" if s.get('precision_used', 'fp32') != 'fp32' else '')
     if res['task'] == 'deepapl':
         c, p = res['cell'], res['patient']
@@ -77,6 +78,7 @@ def main():
     ap.add_argument('--combine', help='A,B: two earlier taleqani runs (their /tmp/wbc_cls_cv/NAME.npz), equal-weight geometric mean')
     ap.add_argument('--stain', default='none', choices=['none', 'reinhard', 'patient'], help='stain normalisation of every crop (reinhard), or of each patient\'s crops together (patient: one Lab mean and spread per patient, mapped to the mean over patients; no labels used)')
     ap.add_argument('--precision', default='fp32', choices=['auto', 'fp32', 'bf16', 'fp16'], help='training arithmetic (fp32, the classifier\'s default; auto: bf16 on a CPU with AMX)')
+    ap.add_argument('--augment', help='CellAugment arguments as JSON, e.g. \'{"rotate": 0.5}\' (default: its defaults)')
     ap.add_argument('--threads', type=int, default=2)
     a = ap.parse_args()
     if a.tta is None:
@@ -127,6 +129,7 @@ def experiment(a)->dict:
     if a.chs: kw['chs'] = tuple(int(c) for c in a.chs.split(','))
     if a.stain == 'reinhard': kw['stain'] = a.stain
     kw['precision'] = a.precision
+    if a.augment: kw['augment'] = json.loads(a.augment)
     if a.task == 'taleqani': kw['route'] = a.route
     else: kw['also_tta'] = tuple(also_tta(a))
     crops = f"{a.task}_{a.route}" if a.task == 'taleqani' else a.task

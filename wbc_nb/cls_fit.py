@@ -6,7 +6,7 @@ Docs: https://wbc-nb.github.io/wbc_nb/cls_fit.html.md"""
 
 # %% ../nbs/08b_cls_fit.ipynb #a5b0ee48
 from __future__ import annotations
-import warnings
+import math, warnings
 import numpy as np
 import cv2
 import torch
@@ -15,14 +15,27 @@ from fastai.vision.all import Callback, Metric, Module
 from sklearn.metrics import balanced_accuracy_score
 
 # %% auto #0
-__all__ = ['STAIN_METHODS', 'CellAugment', 'reinhard', 'ClsLoss', 'class_weights', 'BalAcc', 'fit_temperature', 'balance']
+__all__ = ['STAIN_METHODS', 'rotate_batch', 'CellAugment', 'reinhard', 'ClsLoss', 'class_weights', 'BalAcc', 'fit_temperature',
+           'balance']
+
+# %% ../nbs/08b_cls_fit.ipynb #fa744765
+def rotate_batch(x:torch.Tensor, # images, N x C x H x W float
+                 angle:torch.Tensor, # one angle per image, radians (counter-clockwise as displayed)
+                )->torch.Tensor:
+    "Each image turned about its centre by its angle: bilinear sampling, corners filled by mirroring the picture."
+    c, s, z = angle.cos(), angle.sin(), torch.zeros_like(angle)
+    theta = torch.stack([torch.stack([c, -s, z], 1), torch.stack([s, c, z], 1)], 1).to(x.dtype)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
 
 # %% ../nbs/08b_cls_fit.ipynb #089d58a4
 class CellAugment(Callback):
-    "Training-batch augmentation on the tensor batch: dihedral flips, small shifts and stain (colour) jitter."
+    "Training-batch augmentation on the tensor batch: dihedral flips, small shifts, optional free rotation and stain (colour) jitter."
     order = 5
-    def __init__(self, shift:int=6, gain:float=0.08, bias:float=0.05, gamma:float=0.15, p_colour:float=0.8):
-        self.shift, self.gain, self.bias, self.gamma, self.p_colour = shift, gain, bias, gamma, p_colour
+    def __init__(self, shift:int=6, gain:float=0.08, bias:float=0.05, gamma:float=0.15, p_colour:float=0.8,
+                 rotate:float=0.):  # share of crops turned by a uniform random angle (bilinear, mirrored corners)
+        if not 0 <= rotate <= 1: raise ValueError(f"CellAugment: rotate is a probability in [0, 1], got {rotate}")
+        self.shift, self.gain, self.bias, self.gamma, self.p_colour, self.rotate = shift, gain, bias, gamma, p_colour, rotate
     def before_batch(self):
         if not self.training: return
         x = self.xb[0].float()/255
@@ -33,6 +46,9 @@ class CellAugment(Callback):
         if self.shift:
             s = self.shift; dy, dx = [int(v) for v in torch.randint(-s, s + 1, (2,))]
             x = torch.roll(x, (dy, dx), (2, 3))
+        if self.rotate:
+            i = (torch.rand(n, device=dev) < self.rotate).nonzero()[:, 0]
+            if len(i): x = x.clone(); x[i] = rotate_batch(x[i], torch.rand(len(i), device=dev)*2*math.pi)
         c = min(3, x.shape[1])
         if self.p_colour:
             on = (torch.rand(n, 1, 1, 1, device=dev) < self.p_colour).float()
