@@ -12,7 +12,7 @@ and at most 64 MiB, not ../shared/data.
 
 The data stay out of the repository: `.gpu/` is listed in `.git/info/exclude`; delete it after the session.
 """
-import os, sys, json, shutil, tarfile, argparse, warnings
+import os, sys, shutil, tarfile, argparse, warnings
 from pathlib import Path
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 warnings.filterwarnings('ignore')

@@ -8,7 +8,7 @@ channels-last weights, and bf16 autocast with channels-last weights (what `preci
 then the 96 px cell classifier at batch 64. Median of the timed repeats after one warm-up. `--fit` adds 3 epochs of
 the `full` profile's training on the real segmentation_WBC train split per precision (fit seconds per epoch).
 """
-import os, time, argparse, warnings
+import time, argparse, warnings
 warnings.filterwarnings('ignore')
 import numpy as np, torch
 

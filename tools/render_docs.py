@@ -7,7 +7,7 @@ to build the real site wherever Quarto exists.
     python tools/render_docs.py --readme   # (re)write README.md from nbs/index.ipynb
     python tools/render_docs.py --check-readme   # exit 1 if README.md is not what index.ipynb gives
 """
-import sys, json, re
+import sys, re
 from pathlib import Path
 import yaml
 from nbformat import reads

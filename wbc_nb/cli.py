@@ -11,8 +11,8 @@ from contextlib import contextmanager, redirect_stdout, nullcontext
 from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse
-from .core import data_root, ImageReadError
-from .data import DATASETS, dataset_summary, load_segmentation_wbc, dataset_name
+from .core import data_root
+from .data import dataset_summary, load_segmentation_wbc
 from .splits import split_train_test
 from .metrics import evaluate_segmenter, summary_table
 

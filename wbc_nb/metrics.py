@@ -7,7 +7,6 @@ Docs: https://wbc-nb.github.io/wbc_nb/metrics.html.md"""
 # %% ../nbs/03_metrics.ipynb #22c40b91
 from __future__ import annotations
 import time
-from pathlib import Path
 import numpy as np
 import cv2
 import pandas as pd
