@@ -15,7 +15,7 @@ With pi_P = pi the call is the balanced call. Probabilities (ECE, patient AUC) a
 
 The cells' patients come from the DeepAPL loader in the order `cv_experiment` used (the crop cache's `ok` rows).
 """
-import sys, argparse, warnings
+import argparse, warnings
 import numpy as np
 warnings.filterwarnings('ignore')
 OUT = '/tmp/wbc_cls_cv'
