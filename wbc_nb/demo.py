@@ -299,6 +299,9 @@ def _call_html(call:dict|None)->str:
     if n is not None and n < FEW_CELLS:
         out += (f'<div class="wbc-note">From {int(n)} cell{"s" if n != 1 else ""} only: APL vs AML is a question about a '
                 f'patient, answered from many of their cells (the study pools every cell of a patient).</div>')
+    if 'p_apl' in call:
+        out += ('<div class="wbc-note">APL vs other AML presumes an acute myeloid leukaemia: '
+                'it does not tell one from normal blood.</div>')
     return out
 
 @patch

@@ -207,6 +207,14 @@ def _line(o:dict, classes)->str:
     if s['note']: txt += f"; {s['note']}"
     return txt + f"; {s['timings_ms']['total']:.0f} ms"
 
+def _call_line(call:dict)->str:
+    "The run's call as one line; an APL vs AML call says what it presumes and how many cells it rests on."
+    txt = f"call over all pictures: {call['label']} ({call['prob']:.2f})"
+    if 'p_apl' in call:
+        txt += (f", from {call.get('n_cells', '?')} cells; APL vs other AML presumes an acute myeloid leukaemia"
+                " and does not tell one from normal blood")
+    return txt
+
 @call_parse
 def wbc_predict(*inputs:str, # picture files and/or folders (searched recursively)
                 out:str=None, # output folder (created): masks, overlays, cells.csv, summary.json
@@ -245,6 +253,6 @@ def wbc_predict(*inputs:str, # picture files and/or folders (searched recursivel
         print(f"{ov['n_images']} pictures, {ov['n_cells']} cells, {ov['n_failed']} failed; {what}; "
               f"{ov['timings']['images_per_s']} pictures/s")
         if ov['differential']: print('differential: ' + ', '.join(f'{k} {v}' for k, v in ov['differential'].items()))
-        if ov['call']: print(f"call over all pictures: {ov['call']['label']} ({ov['call']['prob']:.2f})")
+        if ov['call']: print(_call_line(ov['call']))
         print(f"results in {out}")
     return 1 if ov['n_failed'] else 0
