@@ -32,6 +32,7 @@ def test_eval_seg_synthetic_json(tmp_path):
     ('wbc_eval_cls', '--model', '/no/such/model'),
     ('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--cls-tta', '3'),
     ('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--seg-tta', '2'),   # no --model: Otsu has no views
+    ('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--seg-scale', '0'),
 ])
 def test_bad_arguments_one_line(args):
     r = run(*args)

@@ -174,9 +174,12 @@ class WBCPipeline:
                  min_side:int=16, # smallest picture side accepted (px)
                  field_call=None, # for a `predict_proba` classifier: N x K cell probabilities -> (label, prob); default: its own
                  ref_side:int=360, # for a `wbc_nb.classifier.Classifier`: side of its single-cell training pictures (px)
+                 seg_scale:float=1., # pictures are resized by this before segmenting (masks come back at full size): >1 for fields whose cells are smaller than the U-Net's training cells
                  **inst_kw, # passed to `field_instances` (ksize, min_size, declump, markers, ratio, ...)
                 ):
         if tile <= overlap: raise ValueError(f"tile ({tile} px) must be larger than the overlap ({overlap} px)")
+        if not 0.1 <= seg_scale <= 10: raise ValueError(f"seg_scale must be between 0.1 and 10, got {seg_scale}")
+        self.seg_scale = float(seg_scale)
         self.segmenter = OtsuSegmenter() if segmenter is None else segmenter
         self.baseline = segmenter is None
         self.classifier = as_classifier(classifier, ref_side, field_call)
@@ -191,7 +194,7 @@ class WBCPipeline:
         return dict(segmenter=seg_name(self.segmenter), baseline=self.baseline, classifier=None if c is None else c.name,
                     classifier_kind=None if c is None else c.kind, classes=None if c is None else c.classes,
                     segmenter_views=getattr(self.segmenter, 'tta', None), classifier_views=getattr(getattr(c, 'clf', None), 'tta', None),
-                    tile=self.tile, overlap=self.overlap, max_whole=self.max_whole)
+                    seg_scale=self.seg_scale, tile=self.tile, overlap=self.overlap, max_whole=self.max_whole)
 
     def __repr__(self): return f"WBCPipeline({', '.join(f'{k}={v!r}' for k, v in self.describe().items() if v is not None)})"
 
@@ -211,6 +214,15 @@ class WBCPipeline:
 
     def segment_many(self, imgs:list)->tuple:
         "Class masks of `imgs`, tiles used per picture, and segmentation ms per picture (a batch's time shared out)."
+        if self.seg_scale != 1:   # segment resized pictures, bring the masks back to each picture's own size
+            s = self.seg_scale
+            sized = [cv2.resize(im, (max(1, round(im.shape[1]*s)), max(1, round(im.shape[0]*s))),
+                                interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA) for im in imgs]
+            masks, tiles, ms = self._segment_many(sized)
+            return [cv2.resize(m, im.shape[1::-1], interpolation=cv2.INTER_NEAREST_EXACT) for m, im in zip(masks, imgs)], tiles, ms
+        return self._segment_many(imgs)
+
+    def _segment_many(self, imgs:list)->tuple:
         masks, tiles, ms = [None]*len(imgs), [1]*len(imgs), [0.]*len(imgs)
         small = [i for i, im in enumerate(imgs) if max(im.shape[:2]) <= self.max_whole]
         for j in range(0, len(small) if self._proba is not None else 0, self.bs):

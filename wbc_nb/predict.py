@@ -227,6 +227,7 @@ def wbc_predict(*inputs:str, # picture files and/or folders (searched recursivel
                 bs:int=8, # pictures per batch
                 seg_tta:int=None, # dihedral views the U-Net averages: 1, 2, 4 or 8 (default: the model's)
                 cls_tta:int=None, # dihedral views the cell classifier averages: 1 is fastest (default: the model's, 8 for cell models)
+                seg_scale:float=1., # resize pictures by this before segmenting, e.g. 4 for fields whose cells are 20-40 px across
                ):
     "Segment, find and classify the cells of pictures; write masks, overlays, cells.csv and summary.json."
     from wbc_nb.cli import cli_errors, UsageError, _check_tta
@@ -243,7 +244,7 @@ def wbc_predict(*inputs:str, # picture files and/or folders (searched recursivel
                 said.append(1)
             if 'error' in o: print(f"wbc_predict: {_line(o, None)}", file=sys.stderr)
             elif not json: print(_line(o, None))
-        s = predict_files(list(inputs), out, model, workers=workers, overwrite=overwrite, bs=bs, tile=tile, overlap=overlap, progress=show, **views)
+        s = predict_files(list(inputs), out, model, workers=workers, overwrite=overwrite, bs=bs, tile=tile, overlap=overlap, progress=show, seg_scale=seg_scale, **views)
     ov = s['overall']
     if json: print(_json.dumps(s, indent=1, default=str))
     else:
