@@ -21,13 +21,13 @@ warnings.filterwarnings('ignore')
 OUT = '/tmp/wbc_cls_cv'
 
 def cell_patients(y):
-    "Patient id of every cell of a deepapl run, in the run's row order (checked against its labels)."
+    "Patient id and diagnosis of every cell of a deepapl run, in the run's row order (checked against its labels)."
     from wbc_nb.data import load_deepapl
     df = load_deepapl(None)
     ok = np.load(f'{OUT}/crops_deepapl_96_raw.npz')['ok']
     df = df[ok].reset_index(drop=True)
     if len(df) != len(y) or (df.cls.astype(str).to_numpy() != y).any(): raise SystemExit('the crop cache does not match the run')
-    return df.patient.astype(str).to_numpy()
+    return df.patient.astype(str).to_numpy(), df.diagnosis.astype(str).to_numpy()
 
 def adapt(prob, bal, groups, alpha=20., tol=1e-6, steps=200):
     "Scores whose arg-max is the call with each group's EM-estimated prior (see the module docstring); also the priors."
@@ -45,25 +45,37 @@ def adapt(prob, bal, groups, alpha=20., tol=1e-6, steps=200):
         out[m] = s/s.sum(1, keepdims=True); priors[g] = piP
     return out, priors
 
+def prior_check(name, est, pats, dx, y, cl, alpha)->str:
+    "How well each patient's estimated promyelocyte share follows its true share (the first alpha)."
+    k = cl.index('promyelocyte'); ps = sorted(est)
+    e = np.array([est[p][k] for p in ps]); t = np.array([(y[pats == p] == 'promyelocyte').mean() for p in ps])
+    g = np.array([dx[pats == p][0] for p in ps])
+    by = '; '.join(f"{v}: estimated {e[g == v].mean():.3f}, true {t[g == v].mean():.3f}" for v in np.unique(g))
+    return f"{name}, alpha {alpha:g}: promyelocyte share per patient, estimated vs true: correlation {np.corrcoef(e, t)[0, 1]:.2f} over {len(ps)} patients ({by})"
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('runs', nargs='+'); ap.add_argument('--alpha', default='20,0,5,50', help='pseudo-cells; the first is the one fixed beforehand')
     a = ap.parse_args()
     from wbc_nb.diagnosis import cell_metrics
     keys = [('cell.balanced_accuracy', 'balanced accuracy'), ('cell.accuracy_3class', '3-class'), ('cell.recall.promyelocyte', 'promyelocyte recall'), ('cell.recall.blast', 'blast recall')]
+    notes = []
     print('| run | call | ' + ' | '.join(k for _, k in keys) + ' |'); print('|---|---|' + '---|'*len(keys))
     for name in a.runs:
         d = np.load(f'{OUT}/{name}.npz'); cl = d['classes'].astype(str).tolist(); y = d['y'].astype(str)
-        pats = cell_patients(y)
-        rows = [('balanced call (product)', d['balanced'])]
-        for al in (float(v) for v in a.alpha.split(',')):
+        pats, dx = cell_patients(y)
+        rows, est = [('balanced call (product)', d['balanced'])], {}
+        for j, al in enumerate(float(v) for v in a.alpha.split(',')):
             S = np.zeros_like(d['balanced'], dtype=np.float64)
             for k in np.unique(d['fold']):   # each fold model's own prior
                 f = d['fold'] == k
-                S[f] = adapt(d['prob'][f], d['balanced'][f], pats[f], al)[0]
+                S[f], pri = adapt(d['prob'][f], d['balanced'][f], pats[f], al)
+                if j == 0: est.update(pri)
             rows.append((f'patient prior, alpha {al:g}', S))
+        notes.append(prior_check(name, est, pats, dx, y, cl, float(a.alpha.split(',')[0])))
         for what, P in rows:
             m = cell_metrics(y, P, cl)
             print(f"| {name} | {what} | " + ' | '.join(f"{m[k]:.3f}" for k, _ in keys) + ' |')
+    print('\n'.join(notes))
 
 if __name__ == '__main__': main()

@@ -13,7 +13,7 @@ from .baseline import otsu_segment
 from .morphology import crop_instances
 
 # %% auto #0
-__all__ = ['OtsuSegmenter', 'seg_name', 'CropClassifier', 'ProbaClassifier', 'as_classifier']
+__all__ = ['APL_CAVEAT', 'OtsuSegmenter', 'seg_name', 'CropClassifier', 'ProbaClassifier', 'as_classifier']
 
 # %% ../nbs/09c_adapters.ipynb #c3906448
 class OtsuSegmenter:
@@ -53,6 +53,8 @@ def _norm_call(c)->dict|None:
     if c is None: return None
     if isinstance(c, dict): return dict(label=str(c['label']), prob=float(c['prob']))
     return dict(label=str(c[0]), prob=float(c[1]))
+
+APL_CAVEAT = "APL vs other AML presumes an acute myeloid leukaemia and does not tell one from normal blood"   # said wherever an APL vs AML call is shown
 
 def _apl_call(p_apl:float, n_cells:int)->dict:
     "APL vs AML from the APL probability of `n_cells` pooled cells (the count says how much the call rests on)."

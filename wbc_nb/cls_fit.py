@@ -48,7 +48,7 @@ class CellAugment(Callback):
             x = torch.roll(x, (dy, dx), (2, 3))
         if self.rotate:
             i = (torch.rand(n, device=dev) < self.rotate).nonzero()[:, 0]
-            if len(i): x = x.clone(); x[i] = rotate_batch(x[i], torch.rand(len(i), device=dev)*2*math.pi)
+            if len(i): x[i] = rotate_batch(x[i], torch.rand(len(i), device=dev)*2*math.pi)
         c = min(3, x.shape[1])
         if self.p_colour:
             on = (torch.rand(n, 1, 1, 1, device=dev) < self.p_colour).float()

@@ -14,6 +14,7 @@ from IPython.display import display
 from fastcore.basics import patch
 from .core import IMAGE_EXTS, mask_to_levels
 from .pipeline import WBCPipeline, PALETTE
+from .adapters import APL_CAVEAT
 from .demo_backend import DemoInputError, decode_image, png_bytes, mask_rgb, download_link
 from .demo_backend import differential_svg, cells_html, PipelineSteps, default_pipeline
 
@@ -300,8 +301,7 @@ def _call_html(call:dict|None)->str:
         out += (f'<div class="wbc-note">From {int(n)} cell{"s" if n != 1 else ""} only: APL vs AML is a question about a '
                 f'patient, answered from many of their cells (the study pools every cell of a patient).</div>')
     if 'p_apl' in call:
-        out += ('<div class="wbc-note">APL vs other AML presumes an acute myeloid leukaemia: '
-                'it does not tell one from normal blood.</div>')
+        out += f'<div class="wbc-note">{APL_CAVEAT}.</div>'
     return out
 
 @patch

@@ -17,7 +17,8 @@ from .tiling import tiled_segment, field_instances
 from .adapters import OtsuSegmenter, seg_name, CropClassifier, ProbaClassifier, as_classifier, _proba_fn, _mask_fn
 
 # %% auto #0
-__all__ = ['PALETTE', 'find_images', 'unique_names', 'draw_overlay', 'PipelineResult', 'WBCPipeline', 'find_models']
+__all__ = ['PALETTE', 'find_images', 'unique_names', 'draw_overlay', 'PipelineResult', 'check_seg_scale', 'WBCPipeline',
+           'find_models']
 
 # %% ../nbs/09_pipeline.ipynb #1626301c
 def find_images(inputs:list, # picture files and/or folders
@@ -163,6 +164,11 @@ def _source_note(path)->str|None:
             return '; '.join(notes) or None
     except Exception: return None
 
+def check_seg_scale(s:float)->float:
+    "`s` as a float if it is a usable `seg_scale` (0.1 to 10), else a `ValueError`."
+    if not 0.1 <= s <= 10: raise ValueError(f"seg_scale must be between 0.1 and 10, got {s}")
+    return float(s)
+
 class WBCPipeline:
     "Pictures in, cells out: segment (whole or tiled), find and measure cells, classify them, count, call the field."
     def __init__(self, segmenter=None, # U-Net `Segmenter`, `OtsuSegmenter`, or any segmenter (see above); None: Otsu baseline
@@ -178,8 +184,7 @@ class WBCPipeline:
                  **inst_kw, # passed to `field_instances` (ksize, min_size, declump, markers, ratio, ...)
                 ):
         if tile <= overlap: raise ValueError(f"tile ({tile} px) must be larger than the overlap ({overlap} px)")
-        if not 0.1 <= seg_scale <= 10: raise ValueError(f"seg_scale must be between 0.1 and 10, got {seg_scale}")
-        self.seg_scale = float(seg_scale)
+        self.seg_scale = check_seg_scale(seg_scale)
         self.segmenter = OtsuSegmenter() if segmenter is None else segmenter
         self.baseline = segmenter is None
         self.classifier = as_classifier(classifier, ref_side, field_call)

@@ -15,7 +15,8 @@ import pandas as pd
 import cv2
 from fastcore.script import call_parse
 from .core import write_mask, ImageReadError
-from .pipeline import WBCPipeline, PipelineResult, find_images, unique_names, find_models
+from .pipeline import WBCPipeline, PipelineResult, find_images, unique_names, find_models, check_seg_scale
+from .adapters import APL_CAVEAT
 
 # %% auto #0
 __all__ = ['OutputExistsError', 'image_files', 'check_outputs', 'write_image_files', 'summarize_run', 'write_tables',
@@ -211,8 +212,7 @@ def _call_line(call:dict)->str:
     "The run's call as one line; an APL vs AML call says what it presumes and how many cells it rests on."
     txt = f"call over all pictures: {call['label']} ({call['prob']:.2f})"
     if 'p_apl' in call:
-        txt += (f", from {call.get('n_cells', '?')} cells; APL vs other AML presumes an acute myeloid leukaemia"
-                " and does not tell one from normal blood")
+        txt += f", from {call.get('n_cells', '?')} cells; {APL_CAVEAT}"
     return txt
 
 @call_parse
@@ -234,7 +234,7 @@ def wbc_predict(*inputs:str, # picture files and/or folders (searched recursivel
     with cli_errors('wbc_predict'):
         if not inputs: raise UsageError("give at least one picture or folder")
         if out is None: raise UsageError("--out DIR is required (the folder to write results into)")
-        _check_tta(seg_tta, '--seg-tta'); _check_tta(cls_tta, '--cls-tta')
+        _check_tta(seg_tta, '--seg-tta'); _check_tta(cls_tta, '--cls-tta'); check_seg_scale(seg_scale)   # before any picture is looked for
         if model is None and (seg_tta or cls_tta): raise UsageError("--seg-tta and --cls-tta need --model (the Otsu baseline has no networks)")
         views = {k: v for k, v in dict(seg_tta=seg_tta, cls_tta=cls_tta).items() if v}
         said = []
