@@ -17,7 +17,7 @@ from .core import read_image, read_mask
 
 # %% auto #0
 __all__ = ['PREP_MODES', 'TTA_VIEWS', 'clahe_gray', 'preprocess', 'resize_pair', 'to_original', 'dihedral', 'seg_augs',
-           'AlbuSegTransform', 'seg_arrays', 'seg_dls']
+           'AlbuSegTransform', 'mosaic_pair', 'Mosaic', 'seg_arrays', 'seg_dls']
 
 # %% ../nbs/05_preprocess.ipynb #82b9d8b2
 PREP_MODES = ('rgb', 'gray_clahe')
@@ -109,6 +109,51 @@ class AlbuSegTransform(ItemTransform):
         o = self.aug(image=np.asarray(img), mask=np.asarray(msk))
         return PILImage.create(o['image']), PILMask.create(o['mask'])
 
+# %% ../nbs/05_preprocess.ipynb #5b3b1c56
+def mosaic_pair(pairs:list, # (picture, mask) pairs, (k+1)**2 of them, pictures H x W x C, masks H x W
+                k:int, # pictures per side of the output's window
+                out_hw:tuple, # (H, W) of the result
+                rng:np.random.Generator, # where the window falls
+               )->tuple:
+    "One (picture, mask): `pairs` shrunk to tiles of side ceil(max(H, W)/k) on a (k+1) x (k+1) grid, a random H x W window of it."
+    n = k + 1
+    if len(pairs) != n*n: raise ValueError(f"mosaic_pair: need {n*n} pairs for k={k}, got {len(pairs)}")
+    H, W = out_hw
+    c = -(-max(H, W)//k)
+    img0 = pairs[0][0]
+    canvas = np.zeros((n*c, n*c) + img0.shape[2:], img0.dtype)
+    mcan = np.zeros((n*c, n*c), pairs[0][1].dtype)
+    for t, (im, m) in enumerate(pairs):
+        y, x = (t//n)*c, (t % n)*c
+        canvas[y:y + c, x:x + c] = cv2.resize(im, (c, c), interpolation=cv2.INTER_AREA).reshape((c, c) + img0.shape[2:])
+        mcan[y:y + c, x:x + c] = cv2.resize(m, (c, c), interpolation=cv2.INTER_NEAREST_EXACT)
+    y0, x0 = int(rng.integers(0, n*c - H + 1)), int(rng.integers(0, n*c - W + 1))
+    return canvas[y0:y0 + H, x0:x0 + W].copy(), mcan[y0:y0 + H, x0:x0 + W].copy()
+
+class Mosaic(ItemTransform):
+    "With probability `p`, a training item becomes a mosaic of itself and random other training items (`mosaic_pair`)."
+    split_idx, order = 0, 1
+    def __init__(self, imgs:list, msks:list, # all items' pictures and masks (as given to `seg_dls`)
+                 pool, # indices of the items a mosaic may draw (the training items)
+                 p:float=0.25, # share of training items turned into mosaics
+                 grids:tuple=(2, 3, 4), # pictures per side, one drawn per mosaic
+                 seed:int|None=None, # seed of the transform's own random generator
+                ):
+        if not 0 <= p <= 1: raise ValueError(f"Mosaic: p must be between 0 and 1, got {p}")
+        if not grids or min(grids) < 1: raise ValueError(f"Mosaic: grids must be positive side counts, got {grids}")
+        self.imgs, self.msks, self.pool, self.p, self.grids = imgs, msks, np.asarray(sorted(set(pool)), int), p, tuple(grids)
+        self.rng = np.random.default_rng(seed)
+    def encodes(self, x):
+        if not len(self.pool) or self.rng.random() >= self.p: return x
+        img, msk = np.asarray(x[0]), np.asarray(x[1])
+        k = int(self.rng.choice(self.grids))
+        others = self.rng.choice(self.pool, (k + 1)**2 - 1)
+        pairs = [(img, msk)] + [(self.imgs[j], self.msks[j]) for j in others]
+        order = self.rng.permutation(len(pairs))
+        i, m = mosaic_pair([pairs[j] for j in order], k, img.shape[:2], self.rng)
+        return PILImage.create(i), PILMask.create(m)
+
+
 # %% ../nbs/05_preprocess.ipynb #74c957fa
 def seg_arrays(df:pd.DataFrame, # rows with `image` and `mask` paths
                size:int=160, # model input side
@@ -138,12 +183,13 @@ def seg_dls(imgs:list, # pictures, all size x size x 3 uint8
             stats=imagenet_stats, # normalisation (mean, std)
             drop_last:bool=True, # drop the last, smaller training batch
             repeat=None, # per-item number of times each training item appears per epoch (e.g. more for a small dataset)
+            mosaic:dict|None=None, # `Mosaic` options for the training items (p, grids, seed); None: no mosaics
            )->DataLoaders:
     "fastai DataLoaders over in-memory pictures and masks; `aug` runs on training items only."
     vset = set(int(i) for i in valid_idx)
     rep = np.ones(len(imgs), int) if repeat is None else np.asarray(repeat, int)
     splits = [[i for i in range(len(imgs)) if i not in vset for _ in range(rep[i])], sorted(vset)]
     dsets = Datasets(list(range(len(imgs))), tfms=[[_Pick(imgs, PILImage)], [_Pick(msks, PILMask)]], splits=splits)
-    item_tfms = ([AlbuSegTransform(aug)] if aug is not None else []) + [ToTensor()]
+    item_tfms = ([Mosaic(imgs, msks, splits[0], **mosaic)] if mosaic else []) + ([AlbuSegTransform(aug)] if aug is not None else []) + [ToTensor()]
     return dsets.dataloaders(bs=bs, after_item=item_tfms, after_batch=[IntToFloatTensor(), Normalize.from_stats(*stats)],
                              num_workers=0, device=device, drop_last=drop_last)
