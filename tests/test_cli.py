@@ -40,6 +40,10 @@ def test_bad_arguments_one_line(args):
     assert r.stderr.count('\n') == 1 and r.stderr.startswith(f'{args[0]}: error:'), r.stderr
     assert 'Traceback' not in r.stderr
 
+def test_bad_scale_named_as_typed():
+    r = run('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--seg-scale', '0')
+    assert '--seg-scale must be between 0.1 and 10' in r.stderr, r.stderr
+
 @pytest.mark.skipif(not has_seg, reason='segmentation_WBC not found under the data root')
 def test_otsu_on_real_data_meets_the_bar():
     r = run('wbc_eval_seg', '--method', 'otsu', '--split', 'all', '--json')

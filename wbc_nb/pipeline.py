@@ -164,9 +164,9 @@ def _source_note(path)->str|None:
             return '; '.join(notes) or None
     except Exception: return None
 
-def check_seg_scale(s:float)->float:
-    "`s` as a float if it is a usable `seg_scale` (0.1 to 10), else a `ValueError`."
-    if not 0.1 <= s <= 10: raise ValueError(f"seg_scale must be between 0.1 and 10, got {s}")
+def check_seg_scale(s:float, name:str='seg_scale')->float:
+    "`s` as a float if it is a usable `seg_scale` (0.1 to 10), else a `ValueError` that calls it `name`."
+    if not 0.1 <= s <= 10: raise ValueError(f"{name} must be between 0.1 and 10, got {s}")
     return float(s)
 
 class WBCPipeline:

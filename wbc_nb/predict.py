@@ -234,7 +234,7 @@ def wbc_predict(*inputs:str, # picture files and/or folders (searched recursivel
     with cli_errors('wbc_predict'):
         if not inputs: raise UsageError("give at least one picture or folder")
         if out is None: raise UsageError("--out DIR is required (the folder to write results into)")
-        _check_tta(seg_tta, '--seg-tta'); _check_tta(cls_tta, '--cls-tta'); check_seg_scale(seg_scale)   # before any picture is looked for
+        _check_tta(seg_tta, '--seg-tta'); _check_tta(cls_tta, '--cls-tta'); check_seg_scale(seg_scale, '--seg-scale')   # before any picture is looked for
         if model is None and (seg_tta or cls_tta): raise UsageError("--seg-tta and --cls-tta need --model (the Otsu baseline has no networks)")
         views = {k: v for k, v in dict(seg_tta=seg_tta, cls_tta=cls_tta).items() if v}
         said = []
