@@ -43,6 +43,8 @@ def test_bad_arguments_one_line(args):
 def test_bad_scale_named_as_typed():
     r = run('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--seg-scale', '0')
     assert '--seg-scale must be between 0.1 and 10' in r.stderr, r.stderr
+    r = run('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--seg-scale', 'big')
+    assert r.returncode == 2 and "--seg-scale must be a number between 0.1 and 10, or auto; got 'big'" in r.stderr, r.stderr
 
 @pytest.mark.skipif(not has_seg, reason='segmentation_WBC not found under the data root')
 def test_otsu_on_real_data_meets_the_bar():
@@ -92,9 +94,11 @@ def test_predict_views_flags_reach_the_models(tmp_path):
     src = tmp_path/'in'; src.mkdir()
     cv2.imwrite(str(src/'f0.png'), synth_field(96, 96, n_cells=2, seed=0)[0][..., ::-1])
     views = {}
-    for name, extra in (('own', ()), ('set', ('--seg-tta', '2', '--cls-tta', '1'))):
+    for name, extra in (('own', ()), ('set', ('--seg-tta', '2', '--cls-tta', '1')), ('fixed', ('--seg-scale', '1'))):
         r = run('wbc_predict', str(src), '--out', str(tmp_path/name), '--model', str(m), '--json', *extra)
         assert r.returncode == 0, r.stderr
-        p = json.loads((tmp_path/name/'summary.json').read_text())['pipeline']
-        views[name] = (p['segmenter_views'], p['classifier_views'])
-    assert views == {'own': (1, 8), 'set': (2, 1)}, views
+        s = json.loads((tmp_path/name/'summary.json').read_text())
+        p = s['pipeline']
+        views[name] = (p['segmenter_views'], p['classifier_views'], p['seg_scale'])
+        assert all(1 <= i['seg_scale'] <= 10 for i in s['images']), s['images']   # each picture says the scale it was segmented at
+    assert views == {'own': (1, 8, 'auto'), 'set': (2, 1, 'auto'), 'fixed': (1, 8, 1.0)}, views

@@ -284,6 +284,7 @@ def segment(self:WBCDemo):
                   "start the app with a classifier model to classify cells.", 'info')
         self.classify_btn.tooltip = 'no classifier loaded'
     tiles = f' ({seg.tiles} tiles)' if getattr(seg, 'tiles', 1) > 1 else ''
+    if getattr(seg, 'seg_scale', 1) != 1: tiles += f' (segmented at {seg.seg_scale:.3g}x)'
     self._set_status(f'Segmented: {n} cell{"s"*(n != 1)} in {self.timings["segment_total"]:.2f} s{tiles}.'
                      + (' Press Classify.' if self.can_classify else ''), 'segment')
     return self

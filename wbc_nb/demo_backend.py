@@ -133,12 +133,12 @@ class PipelineSteps:
     def segment(self, img:np.ndarray, name:str='image')->PipelineResult:
         "The cells of RGB picture `img`: class masks, instances and the cell table, no classes."
         t0 = time.perf_counter()
-        masks, tiles, ms = self.pipe.segment_many([img])
+        masks, tiles, ms, scales = self.pipe.segment_many([img])
         t1 = time.perf_counter()
         inst, cells, m = field_instances(masks[0], **self.pipe.inst_kw)
         tm = dict(segment=(t1 - t0)*1000, instances=(time.perf_counter() - t1)*1000)
         return PipelineResult(name, img, masks[0], m, inst, cells, timings=tm, segmenter=seg_name(self.pipe.segmenter),
-                              tiles=tiles[0])
+                              tiles=tiles[0], seg_scale=scales[0])
 
     def classify(self, res:PipelineResult)->PipelineResult:
         "`res` with each cell's class (`pred`), its probability (`prob`), all class probabilities, and the field call."
@@ -147,9 +147,10 @@ class PipelineSteps:
         cells, call = pipe.classify(res.img, res.inst, res.cells)
         tm = dict(res.timings, classify=(time.perf_counter() - t0)*1000)
         return PipelineResult(res.name, res.img, res.raw_mask, res.mask, res.inst, cells, pipe.classes, call, tm,
-                              res.path, res.segmenter, pipe.describe()['classifier'], res.tiles, res.note)
+                              res.path, res.segmenter, pipe.describe()['classifier'], res.tiles, res.note, res.seg_scale)
 
 def default_pipeline(model_dir=None, # folder with segmenter.* and/or classifier.* (None: the Otsu baseline, no classifier)
+                     **kwargs, # passed to `WBCPipeline.from_model`, e.g. `seg_scale=1` to segment every picture at its own size
                     )->WBCPipeline:
     "The library's pipeline from `model_dir` (see `WBCPipeline.from_model`)."
-    return WBCPipeline.from_model(model_dir)
+    return WBCPipeline.from_model(model_dir, **kwargs)

@@ -17,8 +17,8 @@ from .tiling import tiled_segment, field_instances
 from .adapters import OtsuSegmenter, seg_name, CropClassifier, ProbaClassifier, as_classifier, _proba_fn, _mask_fn
 
 # %% auto #0
-__all__ = ['PALETTE', 'find_images', 'unique_names', 'draw_overlay', 'PipelineResult', 'check_seg_scale', 'WBCPipeline',
-           'find_models']
+__all__ = ['PALETTE', 'find_images', 'unique_names', 'draw_overlay', 'PipelineResult', 'check_seg_scale', 'auto_seg_scale',
+           'WBCPipeline', 'find_models']
 
 # %% ../nbs/09_pipeline.ipynb #1626301c
 def find_images(inputs:list, # picture files and/or folders
@@ -94,10 +94,10 @@ def draw_overlay(img:np.ndarray, # RGB uint8 picture
 class PipelineResult:
     "One picture's answer: class masks, instances, cell table, differential count, field call and timings."
     def __init__(self, name, img, raw_mask, mask, inst, cells, classes=None, call=None, timings=None, path=None,
-                 segmenter='', classifier=None, tiles=1, note=None):
+                 segmenter='', classifier=None, tiles=1, note=None, seg_scale=1.):
         self.name, self.img, self.raw_mask, self.mask, self.inst, self.cells = name, img, raw_mask, mask, inst, cells
         self.classes, self.call, self.timings, self.path = classes, call, dict(timings or {}), path
-        self.segmenter, self.classifier, self.tiles, self.note = segmenter, classifier, tiles, note
+        self.segmenter, self.classifier, self.tiles, self.note, self.seg_scale = segmenter, classifier, tiles, note, float(seg_scale)
 
     @property
     def differential(self)->dict|None:
@@ -110,7 +110,7 @@ class PipelineResult:
         "A JSON-ready description: size, cell counts, differential, call, timings (ms)."
         H, W = self.mask.shape
         return dict(image=self.name, path=None if self.path is None else str(self.path), height=int(H), width=int(W),
-                    tiles=int(self.tiles), n_cells=int(len(self.cells)),
+                    tiles=int(self.tiles), seg_scale=round(self.seg_scale, 3), n_cells=int(len(self.cells)),
                     n_edge_cells=int(self.cells['touches_edge'].sum()) if len(self.cells) else 0,
                     differential=self.differential, call=self.call, note=self.note,
                     timings_ms={k: round(float(v), 2) for k, v in self.timings.items()})
@@ -164,10 +164,27 @@ def _source_note(path)->str|None:
             return '; '.join(notes) or None
     except Exception: return None
 
-def check_seg_scale(s:float, name:str='seg_scale')->float:
-    "`s` as a float if it is a usable `seg_scale` (0.1 to 10), else a `ValueError` that calls it `name`."
-    if not 0.1 <= s <= 10: raise ValueError(f"{name} must be between 0.1 and 10, got {s}")
-    return float(s)
+def check_seg_scale(s:float|str, name:str='seg_scale')->float|str:
+    "`s` as a float if it is a usable `seg_scale` (0.1 to 10, or 'auto'), else a `ValueError` that calls it `name`."
+    if isinstance(s, str) and s.strip().lower() == 'auto': return 'auto'
+    try: v = float(s)
+    except (TypeError, ValueError): raise ValueError(f"{name} must be a number between 0.1 and 10, or auto; got {s!r}") from None
+    if not 0.1 <= v <= 10: raise ValueError(f"{name} must be between 0.1 and 10, or auto; got {s}")
+    return v
+
+def auto_seg_scale(d:float, # median diameter of the cells found at scale 1 (px)
+                   side:int, # the picture's longest side (px)
+                   size:int, # the segmenter's input side (px)
+                   tile:int=300, # tile side of pictures segmented in tiles (px)
+                   max_whole:int=400, # longest side segmented whole (px)
+                   target:float=32., # cell diameter wanted at the network's input (px)
+                  )->float:
+    "The `seg_scale` that brings cells of diameter `d` to about `target` px at the network input; 1 when they are that large already."
+    if not d or not np.isfinite(d): return 1.
+    now = d*size/(side if side <= max_whole else tile)   # at scale 1: the whole picture, or its tiles, go to `size`
+    if now >= target: return 1.
+    s = max(target*tile/(d*size), (max_whole + 1)/side)    # resized past `max_whole`, so that it is tiled
+    return float(min(s, 10.))
 
 class WBCPipeline:
     "Pictures in, cells out: segment (whole or tiled), find and measure cells, classify them, count, call the field."
@@ -180,11 +197,12 @@ class WBCPipeline:
                  min_side:int=16, # smallest picture side accepted (px)
                  field_call=None, # for a `predict_proba` classifier: N x K cell probabilities -> (label, prob); default: its own
                  ref_side:int=360, # for a `wbc_nb.classifier.Classifier`: side of its single-cell training pictures (px)
-                 seg_scale:float=1., # pictures are resized by this before segmenting (masks come back at full size): >1 for fields whose cells are smaller than the U-Net's training cells
+                 seg_scale:float|str='auto', # pictures are resized by this before segmenting (masks come back at full size): >1 for fields whose cells are smaller than the U-Net's training cells; 'auto': chosen per picture (`auto_seg_scale`)
+                 scale_target:float=32., # with seg_scale='auto': cell diameter wanted at the segmenter's input (px)
                  **inst_kw, # passed to `field_instances` (ksize, min_size, declump, markers, ratio, ...)
                 ):
         if tile <= overlap: raise ValueError(f"tile ({tile} px) must be larger than the overlap ({overlap} px)")
-        self.seg_scale = check_seg_scale(seg_scale)
+        self.seg_scale, self.scale_target = check_seg_scale(seg_scale), scale_target
         self.segmenter = OtsuSegmenter() if segmenter is None else segmenter
         self.baseline = segmenter is None
         self.classifier = as_classifier(classifier, ref_side, field_call)
@@ -218,16 +236,36 @@ class WBCPipeline:
         return img, name or (path.stem if path is not None else 'image'), path, (_source_note(path) if path is not None else None)
 
     def segment_many(self, imgs:list)->tuple:
-        "Class masks of `imgs`, tiles used per picture, and segmentation ms per picture (a batch's time shared out)."
-        if self.seg_scale != 1:   # segment resized pictures, bring the masks back to each picture's own size
-            s = self.seg_scale
-            sized = [cv2.resize(im, (max(1, round(im.shape[1]*s)), max(1, round(im.shape[0]*s))),
-                                interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA) for im in imgs]
-            masks, tiles, ms = self._segment_many(sized)
-            return [cv2.resize(m, im.shape[1::-1], interpolation=cv2.INTER_NEAREST_EXACT) for m, im in zip(masks, imgs)], tiles, ms
-        return self._segment_many(imgs)
+        "Class masks of `imgs`, tiles used, segmentation ms (a batch's time shared out) and the scale used, per picture."
+        if self.seg_scale == 'auto': return self._segment_auto(imgs)
+        s = self.seg_scale
+        return self._segment_many(imgs, [s]*len(imgs)) + ([s]*len(imgs),)
 
-    def _segment_many(self, imgs:list)->tuple:
+    def _segment_auto(self, imgs:list)->tuple:
+        "Segment at scale 1; again at `auto_seg_scale` of the cells found, for the pictures whose cells are small."
+        masks, tiles, ms = self._segment_many(imgs, [1.]*len(imgs))
+        size = getattr(self.segmenter, 'size', None)
+        scales = [1.]*len(imgs)
+        if size is None or self._proba is None: return masks, tiles, ms, scales   # a colour threshold has no scale
+        for i, (im, m) in enumerate(zip(imgs, masks)):
+            t = field_instances(m, **self.inst_kw)[1]
+            d = float(np.median(np.sqrt(4*t['cell_area'].to_numpy(float)/np.pi))) if len(t) else np.nan
+            scales[i] = auto_seg_scale(d, max(im.shape[:2]), size, self.tile, self.max_whole, self.scale_target)
+        again = [i for i, s in enumerate(scales) if s != 1]
+        if again:
+            m2, t2, ms2 = self._segment_many([imgs[i] for i in again], [scales[i] for i in again])
+            for j, i in enumerate(again): masks[i], tiles[i], ms[i] = m2[j], t2[j], ms[i] + ms2[j]
+        return masks, tiles, ms, scales
+
+    def _segment_many(self, imgs:list, scales:list)->tuple:
+        "Each picture resized by its scale and segmented; the masks back on each picture's own grid."
+        sized = [im if s == 1 else cv2.resize(im, (max(1, round(im.shape[1]*s)), max(1, round(im.shape[0]*s))),
+                                              interpolation=cv2.INTER_CUBIC if s > 1 else cv2.INTER_AREA) for im, s in zip(imgs, scales)]
+        masks, tiles, ms = self._segment_sized(sized)
+        return [m if m.shape == im.shape[:2] else cv2.resize(m, im.shape[1::-1], interpolation=cv2.INTER_NEAREST_EXACT)
+                for m, im in zip(masks, imgs)], tiles, ms
+
+    def _segment_sized(self, imgs:list)->tuple:
         masks, tiles, ms = [None]*len(imgs), [1]*len(imgs), [0.]*len(imgs)
         small = [i for i, im in enumerate(imgs) if max(im.shape[:2]) <= self.max_whole]
         for j in range(0, len(small) if self._proba is not None else 0, self.bs):
@@ -266,7 +304,7 @@ class WBCPipeline:
         p = cells[[f'p_{k}' for k in self.classes]].to_numpy(np.float32)
         return c.pooled(p, {k: cells[k].to_numpy(np.float32) for k in ('apl_head',) if k in cells.columns})
 
-    def finish(self, img, raw, name, path=None, timings=None, tiles=1, note=None)->PipelineResult:
+    def finish(self, img, raw, name, path=None, timings=None, tiles=1, note=None, seg_scale=1.)->PipelineResult:
         "Cells, classes and call of one segmented picture."
         tm = dict(timings or {})
         t0 = time.perf_counter()
@@ -279,7 +317,7 @@ class WBCPipeline:
             tm['classify'] = (time.perf_counter() - t0)*1000
         tm['total'] = sum(v for k, v in tm.items() if k != 'total')
         return PipelineResult(name, img, raw, m, inst, table, self.classes, call, tm, path, seg_name(self.segmenter),
-                              self.describe()['classifier'], tiles, note)
+                              self.describe()['classifier'], tiles, note, seg_scale)
 
     def run(self, items:list, # pictures: RGB arrays and/or paths
             names:list|None=None, # output names (default: file stems)
@@ -292,9 +330,9 @@ class WBCPipeline:
         loaded, rd = [], []
         for x, n in zip(items, names):
             t0 = time.perf_counter(); loaded.append(self.load(x, n)); rd.append((time.perf_counter() - t0)*1000)
-        masks, tiles, sms = self.segment_many([l[0] for l in loaded])
-        return [self.finish(img, m, nm, p, dict(read=r, segment=s), t, note)
-                for (img, nm, p, note), m, t, r, s in zip(loaded, masks, tiles, rd, sms)]
+        masks, tiles, sms, scales = self.segment_many([l[0] for l in loaded])
+        return [self.finish(img, m, nm, p, dict(read=r, segment=s), t, note, sc)
+                for (img, nm, p, note), m, t, r, s, sc in zip(loaded, masks, tiles, rd, sms, scales)]
 
     def __call__(self, x, # an RGB array, a picture path, a folder, or a list of pictures/paths
                  name:str|None=None, # output name of a single picture

@@ -112,16 +112,16 @@ def _run_chunk(pipe:WBCPipeline, chunk:list, dest)->list:
             t0 = time.perf_counter(); img, nm, path, note = pipe.load(p, n)
             ok.append((i, img, nm, path, note, (time.perf_counter() - t0)*1000))
         except Exception as e: out[i] = dict(image=str(p), name=n, error=getattr(e, 'problem', None) or f"{type(e).__name__}: {e}")
-    try: masks, tiles, sms = pipe.segment_many([o[1] for o in ok])
+    try: masks, tiles, sms, scales = pipe.segment_many([o[1] for o in ok])
     except Exception:  # one picture broke the batch: segment one by one so that only it fails
-        masks, tiles, sms = [], [], []
+        masks, tiles, sms, scales = [], [], [], []
         for o in ok:
-            try: m, t, s = pipe.segment_many([o[1]]); masks += m; tiles += t; sms += s
-            except Exception as e: masks.append(e); tiles.append(1); sms.append(0.)
-    for (i, img, nm, path, note, rd), m, t, s in zip(ok, masks, tiles, sms):
+            try: m, t, s, sc = pipe.segment_many([o[1]]); masks += m; tiles += t; sms += s; scales += sc
+            except Exception as e: masks.append(e); tiles.append(1); sms.append(0.); scales.append(1.)
+    for (i, img, nm, path, note, rd), m, t, s, sc in zip(ok, masks, tiles, sms, scales):
         try:
             if isinstance(m, Exception): raise m
-            r = pipe.finish(img, m, nm, path, dict(read=rd, segment=s), t, note)
+            r = pipe.finish(img, m, nm, path, dict(read=rd, segment=s), t, note, sc)
             t0 = time.perf_counter(); write_image_files(r, dest); r.timings['save'] = (time.perf_counter() - t0)*1000
             out[i] = dict(summary=r.summary(), cells=r.cells_table())
         except Exception as e: out[i] = dict(image=str(path), name=nm, error=f"{type(e).__name__}: {e}")
@@ -201,9 +201,10 @@ def predict_files(inputs:list, # picture files and/or folders
 def _line(o:dict, classes)->str:
     if 'error' in o: return f"{o['image']}: skipped: {o['error']}"
     s = o['summary']
-    txt = f"{s['image']}: {s['n_cells']} cells"
+    txt = f"{s['image']}: {s['n_cells']} cell{'s'*(s['n_cells'] != 1)}"
     if s['differential']: txt += ' (' + ', '.join(f'{k} {v}' for k, v in s['differential'].items() if v) + ')'
     if s['call']: txt += f"; call {s['call']['label']} {s['call']['prob']:.2f}"
+    if s.get('seg_scale', 1) != 1: txt += f"; segmented at {s['seg_scale']:g}x"
     if s['tiles'] > 1: txt += f"; {s['tiles']} tiles"
     if s['note']: txt += f"; {s['note']}"
     return txt + f"; {s['timings_ms']['total']:.0f} ms"
@@ -227,14 +228,14 @@ def wbc_predict(*inputs:str, # picture files and/or folders (searched recursivel
                 bs:int=8, # pictures per batch
                 seg_tta:int=None, # dihedral views the U-Net averages: 1, 2, 4 or 8 (default: the model's)
                 cls_tta:int=None, # dihedral views the cell classifier averages: 1 is fastest (default: the model's, 8 for cell models)
-                seg_scale:float=1., # resize pictures by this before segmenting, e.g. 4 for fields whose cells are 20-40 px across
+                seg_scale:str='auto', # auto: a scale per picture, from the cells found at scale 1; or a number (0.1-10) to resize every picture by before segmenting
                ):
     "Segment, find and classify the cells of pictures; write masks, overlays, cells.csv and summary.json."
     from wbc_nb.cli import cli_errors, UsageError, _check_tta
     with cli_errors('wbc_predict'):
         if not inputs: raise UsageError("give at least one picture or folder")
         if out is None: raise UsageError("--out DIR is required (the folder to write results into)")
-        _check_tta(seg_tta, '--seg-tta'); _check_tta(cls_tta, '--cls-tta'); check_seg_scale(seg_scale, '--seg-scale')   # before any picture is looked for
+        _check_tta(seg_tta, '--seg-tta'); _check_tta(cls_tta, '--cls-tta'); seg_scale = check_seg_scale(seg_scale, '--seg-scale')   # before any picture is looked for
         if model is None and (seg_tta or cls_tta): raise UsageError("--seg-tta and --cls-tta need --model (the Otsu baseline has no networks)")
         views = {k: v for k, v in dict(seg_tta=seg_tta, cls_tta=cls_tta).items() if v}
         said = []

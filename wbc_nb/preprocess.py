@@ -109,7 +109,7 @@ class AlbuSegTransform(ItemTransform):
         o = self.aug(image=np.asarray(img), mask=np.asarray(msk))
         return PILImage.create(o['image']), PILMask.create(o['mask'])
 
-# %% ../nbs/05_preprocess.ipynb #5b3b1c56
+# %% ../nbs/05_preprocess.ipynb #d53fc7ec
 def mosaic_pair(pairs:list, # (picture, mask) pairs, (k+1)**2 of them, pictures H x W x C, masks H x W
                 k:int, # pictures per side of the output's window
                 out_hw:tuple, # (H, W) of the result
