@@ -248,9 +248,11 @@ class WBCPipeline:
         scales = [1.]*len(imgs)
         if size is None or self._proba is None: return masks, tiles, ms, scales   # a colour threshold has no scale
         for i, (im, m) in enumerate(zip(imgs, masks)):
+            t0 = time.perf_counter()
             t = field_instances(m, **self.inst_kw)[1]
             d = float(np.median(np.sqrt(4*t['cell_area'].to_numpy(float)/np.pi))) if len(t) else np.nan
             scales[i] = auto_seg_scale(d, max(im.shape[:2]), size, self.tile, self.max_whole, self.scale_target)
+            ms[i] += (time.perf_counter() - t0)*1000   # the search is part of segmenting
         again = [i for i, s in enumerate(scales) if s != 1]
         if again:
             m2, t2, ms2 = self._segment_many([imgs[i] for i in again], [scales[i] for i in again])
