@@ -133,9 +133,9 @@ class PipelineSteps:
     def segment(self, img:np.ndarray, name:str='image')->PipelineResult:
         "The cells of RGB picture `img`: class masks, instances and the cell table, no classes."
         t0 = time.perf_counter()
-        masks, tiles, ms, scales = self.pipe.segment_many([img])
+        masks, tiles, ms, scales, found = self.pipe.segment_many([img])
         t1 = time.perf_counter()
-        inst, cells, m = field_instances(masks[0], **self.pipe.inst_kw)
+        inst, cells, m = found[0][:3] if found[0] is not None else field_instances(masks[0], **self.pipe.inst_kw)
         tm = dict(segment=(t1 - t0)*1000, instances=(time.perf_counter() - t1)*1000)
         return PipelineResult(name, img, masks[0], m, inst, cells, timings=tm, segmenter=seg_name(self.pipe.segmenter),
                               tiles=tiles[0], seg_scale=scales[0])

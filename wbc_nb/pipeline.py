@@ -236,28 +236,30 @@ class WBCPipeline:
         return img, name or (path.stem if path is not None else 'image'), path, (_source_note(path) if path is not None else None)
 
     def segment_many(self, imgs:list)->tuple:
-        "Class masks of `imgs`, tiles used, segmentation ms (a batch's time shared out) and the scale used, per picture."
+        "Per picture: class mask, tiles used, segmentation ms (a batch's time shared out), scale used, and the cells already found (or None)."
         if self.seg_scale == 'auto': return self._segment_auto(imgs)
         s = self.seg_scale
-        return self._segment_many(imgs, [s]*len(imgs)) + ([s]*len(imgs),)
+        return self._segment_many(imgs, [s]*len(imgs)) + ([s]*len(imgs), [None]*len(imgs))
 
     def _segment_auto(self, imgs:list)->tuple:
         "Segment at scale 1; again at `auto_seg_scale` of the cells found, for the pictures whose cells are small."
         masks, tiles, ms = self._segment_many(imgs, [1.]*len(imgs))
         size = getattr(self.segmenter, 'size', None)
-        scales = [1.]*len(imgs)
-        if size is None or self._proba is None: return masks, tiles, ms, scales   # a colour threshold has no scale
+        scales, found = [1.]*len(imgs), [None]*len(imgs)
+        if size is None or self._proba is None: return masks, tiles, ms, scales, found   # a colour threshold has no scale
         for i, (im, m) in enumerate(zip(imgs, masks)):
             t0 = time.perf_counter()
-            t = field_instances(m, **self.inst_kw)[1]
-            d = float(np.median(np.sqrt(4*t['cell_area'].to_numpy(float)/np.pi))) if len(t) else np.nan
+            f = field_instances(m, **self.inst_kw)
+            d = float(np.median(np.sqrt(4*f[1]['cell_area'].to_numpy(float)/np.pi))) if len(f[1]) else np.nan
             scales[i] = auto_seg_scale(d, max(im.shape[:2]), size, self.tile, self.max_whole, self.scale_target)
-            ms[i] += (time.perf_counter() - t0)*1000   # the search is part of segmenting
+            t = (time.perf_counter() - t0)*1000
+            if scales[i] == 1: found[i] = f + (t,)   # kept: these are the picture's cells (`finish` needs no second search)
+            else: ms[i] += t                         # enlarged: the search was part of choosing the scale
         again = [i for i, s in enumerate(scales) if s != 1]
         if again:
             m2, t2, ms2 = self._segment_many([imgs[i] for i in again], [scales[i] for i in again])
             for j, i in enumerate(again): masks[i], tiles[i], ms[i] = m2[j], t2[j], ms[i] + ms2[j]
-        return masks, tiles, ms, scales
+        return masks, tiles, ms, scales, found
 
     def _segment_many(self, imgs:list, scales:list)->tuple:
         "Each picture resized by its scale and segmented; the masks back on each picture's own grid."
@@ -306,12 +308,14 @@ class WBCPipeline:
         p = cells[[f'p_{k}' for k in self.classes]].to_numpy(np.float32)
         return c.pooled(p, {k: cells[k].to_numpy(np.float32) for k in ('apl_head',) if k in cells.columns})
 
-    def finish(self, img, raw, name, path=None, timings=None, tiles=1, note=None, seg_scale=1.)->PipelineResult:
+    def finish(self, img, raw, name, path=None, timings=None, tiles=1, note=None, seg_scale=1.,
+               found=None, # `(inst, table, mask, ms)` of `raw` from `segment_many`, or None to search here
+              )->PipelineResult:
         "Cells, classes and call of one segmented picture."
         tm = dict(timings or {})
         t0 = time.perf_counter()
-        inst, table, m = field_instances(raw, **self.inst_kw)
-        tm['instances'] = (time.perf_counter() - t0)*1000
+        inst, table, m = found[:3] if found is not None else field_instances(raw, **self.inst_kw)
+        tm['instances'] = found[3] if found is not None else (time.perf_counter() - t0)*1000
         call = None
         if self.classifier is not None:
             t0 = time.perf_counter()
@@ -332,9 +336,9 @@ class WBCPipeline:
         loaded, rd = [], []
         for x, n in zip(items, names):
             t0 = time.perf_counter(); loaded.append(self.load(x, n)); rd.append((time.perf_counter() - t0)*1000)
-        masks, tiles, sms, scales = self.segment_many([l[0] for l in loaded])
-        return [self.finish(img, m, nm, p, dict(read=r, segment=s), t, note, sc)
-                for (img, nm, p, note), m, t, r, s, sc in zip(loaded, masks, tiles, rd, sms, scales)]
+        masks, tiles, sms, scales, found = self.segment_many([l[0] for l in loaded])
+        return [self.finish(img, m, nm, p, dict(read=r, segment=s), t, note, sc, f)
+                for (img, nm, p, note), m, t, r, s, sc, f in zip(loaded, masks, tiles, rd, sms, scales, found)]
 
     def __call__(self, x, # an RGB array, a picture path, a folder, or a list of pictures/paths
                  name:str|None=None, # output name of a single picture

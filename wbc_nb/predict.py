@@ -112,16 +112,16 @@ def _run_chunk(pipe:WBCPipeline, chunk:list, dest)->list:
             t0 = time.perf_counter(); img, nm, path, note = pipe.load(p, n)
             ok.append((i, img, nm, path, note, (time.perf_counter() - t0)*1000))
         except Exception as e: out[i] = dict(image=str(p), name=n, error=getattr(e, 'problem', None) or f"{type(e).__name__}: {e}")
-    try: masks, tiles, sms, scales = pipe.segment_many([o[1] for o in ok])
+    try: masks, tiles, sms, scales, found = pipe.segment_many([o[1] for o in ok])
     except Exception:  # one picture broke the batch: segment one by one so that only it fails
-        masks, tiles, sms, scales = [], [], [], []
+        masks, tiles, sms, scales, found = [], [], [], [], []
         for o in ok:
-            try: m, t, s, sc = pipe.segment_many([o[1]]); masks += m; tiles += t; sms += s; scales += sc
-            except Exception as e: masks.append(e); tiles.append(1); sms.append(0.); scales.append(1.)
-    for (i, img, nm, path, note, rd), m, t, s, sc in zip(ok, masks, tiles, sms, scales):
+            try: m, t, s, sc, f = pipe.segment_many([o[1]]); masks += m; tiles += t; sms += s; scales += sc; found += f
+            except Exception as e: masks.append(e); tiles.append(1); sms.append(0.); scales.append(1.); found.append(None)
+    for (i, img, nm, path, note, rd), m, t, s, sc, f in zip(ok, masks, tiles, sms, scales, found):
         try:
             if isinstance(m, Exception): raise m
-            r = pipe.finish(img, m, nm, path, dict(read=rd, segment=s), t, note, sc)
+            r = pipe.finish(img, m, nm, path, dict(read=rd, segment=s), t, note, sc, f)
             t0 = time.perf_counter(); write_image_files(r, dest); r.timings['save'] = (time.perf_counter() - t0)*1000
             out[i] = dict(summary=r.summary(), cells=r.cells_table())
         except Exception as e: out[i] = dict(image=str(path), name=nm, error=f"{type(e).__name__}: {e}")
