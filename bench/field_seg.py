@@ -14,7 +14,7 @@ counted within one cell of the reference, the mean count difference, and one-to-
 share of single-cell pictures it leaves at scale 1: segmentation_WBC's 120 test pictures and 200 DeepAPL crops
 (`load_deepapl().sample(200, random_state=0)`).
 """
-import os, sys, json, time, argparse, warnings
+import os, json, time, argparse, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
 

@@ -248,13 +248,11 @@ class WBCPipeline:
         scales, found = [1.]*len(imgs), [None]*len(imgs)
         if size is None or self._proba is None: return masks, tiles, ms, scales, found   # a colour threshold has no scale
         for i, (im, m) in enumerate(zip(imgs, masks)):
-            t0 = time.perf_counter()
-            f = field_instances(m, **self.inst_kw)
+            f = self.find_cells(m)
             d = float(np.median(np.sqrt(4*f[1]['cell_area'].to_numpy(float)/np.pi))) if len(f[1]) else np.nan
             scales[i] = auto_seg_scale(d, max(im.shape[:2]), size, self.tile, self.max_whole, self.scale_target)
-            t = (time.perf_counter() - t0)*1000
-            if scales[i] == 1: found[i] = f + (t,)   # kept: these are the picture's cells (`finish` needs no second search)
-            else: ms[i] += t                         # enlarged: the search was part of choosing the scale
+            if scales[i] == 1: found[i] = f   # kept: these are the picture's cells (`finish` needs no second search)
+            else: ms[i] += f[3]               # enlarged: the search was part of choosing the scale
         again = [i for i, s in enumerate(scales) if s != 1]
         if again:
             m2, t2, ms2 = self._segment_many([imgs[i] for i in again], [scales[i] for i in again])
@@ -308,14 +306,20 @@ class WBCPipeline:
         p = cells[[f'p_{k}' for k in self.classes]].to_numpy(np.float32)
         return c.pooled(p, {k: cells[k].to_numpy(np.float32) for k in ('apl_head',) if k in cells.columns})
 
+    def find_cells(self, raw:np.ndarray, # class mask
+                   found=None, # the search `segment_many` already made for `raw`, if any
+                  )->tuple:
+        "`(inst, table, cleaned mask, ms)`: the cells of class mask `raw` (`field_instances`), or `found` as it is."
+        if found is not None: return found
+        t0 = time.perf_counter()
+        return field_instances(raw, **self.inst_kw) + ((time.perf_counter() - t0)*1000,)
+
     def finish(self, img, raw, name, path=None, timings=None, tiles=1, note=None, seg_scale=1.,
                found=None, # `(inst, table, mask, ms)` of `raw` from `segment_many`, or None to search here
               )->PipelineResult:
         "Cells, classes and call of one segmented picture."
         tm = dict(timings or {})
-        t0 = time.perf_counter()
-        inst, table, m = found[:3] if found is not None else field_instances(raw, **self.inst_kw)
-        tm['instances'] = found[3] if found is not None else (time.perf_counter() - t0)*1000
+        inst, table, m, tm['instances'] = self.find_cells(raw, found)
         call = None
         if self.classifier is not None:
             t0 = time.perf_counter()
