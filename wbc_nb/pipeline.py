@@ -17,8 +17,8 @@ from .tiling import tiled_segment, field_instances
 from .adapters import OtsuSegmenter, seg_name, CropClassifier, ProbaClassifier, as_classifier, _proba_fn, _mask_fn
 
 # %% auto #0
-__all__ = ['PALETTE', 'find_images', 'unique_names', 'draw_overlay', 'PipelineResult', 'check_seg_scale', 'auto_seg_scale',
-           'WBCPipeline', 'find_models']
+__all__ = ['PALETTE', 'find_images', 'unique_names', 'draw_overlay', 'PipelineResult', 'check_seg_scale', 'median_diameter',
+           'auto_seg_scale', 'WBCPipeline', 'find_models']
 
 # %% ../nbs/09_pipeline.ipynb #1626301c
 def find_images(inputs:list, # picture files and/or folders
@@ -172,6 +172,10 @@ def check_seg_scale(s:float|str, name:str='seg_scale')->float|str:
     if not 0.1 <= v <= 10: raise ValueError(f"{name} must be between 0.1 and 10, or auto; got {s}")
     return v
 
+def median_diameter(cells:pd.DataFrame)->float:
+    "Median equivalent diameter (px) of the cells of a `field_instances` table; NaN when there are none."
+    return float(np.median(np.sqrt(4*cells['cell_area'].to_numpy(float)/np.pi))) if len(cells) else np.nan
+
 def auto_seg_scale(d:float, # median diameter of the cells found at scale 1 (px)
                    side:int, # the picture's longest side (px)
                    size:int, # the segmenter's input side (px)
@@ -242,21 +246,27 @@ class WBCPipeline:
         return self._segment_many(imgs, [s]*len(imgs)) + ([s]*len(imgs), [None]*len(imgs))
 
     def _segment_auto(self, imgs:list)->tuple:
-        "Segment at scale 1; again at `auto_seg_scale` of the cells found, for the pictures whose cells are small."
-        masks, tiles, ms = self._segment_many(imgs, [1.]*len(imgs))
-        size = getattr(self.segmenter, 'size', None)
-        scales, found = [1.]*len(imgs), [None]*len(imgs)
-        if size is None or self._proba is None: return masks, tiles, ms, scales, found   # a colour threshold has no scale
-        for i, (im, m) in enumerate(zip(imgs, masks)):
-            f = self.find_cells(m)
-            d = float(np.median(np.sqrt(4*f[1]['cell_area'].to_numpy(float)/np.pi))) if len(f[1]) else np.nan
-            scales[i] = auto_seg_scale(d, max(im.shape[:2]), size, self.tile, self.max_whole, self.scale_target)
-            if scales[i] == 1: found[i] = f   # kept: these are the picture's cells (`finish` needs no second search)
-            else: ms[i] += f[3]               # enlarged: the search was part of choosing the scale
-        again = [i for i, s in enumerate(scales) if s != 1]
-        if again:
-            m2, t2, ms2 = self._segment_many([imgs[i] for i in again], [scales[i] for i in again])
-            for j, i in enumerate(again): masks[i], tiles[i], ms[i] = m2[j], t2[j], ms[i] + ms2[j]
+        "Large pictures first whole at `max_whole` (kept if their cells are large there); the rest at scale 1, and again at `auto_seg_scale` of the cells found where those are small."
+        n, size = len(imgs), getattr(self.segmenter, 'size', None)
+        masks, tiles, ms, scales, found = [None]*n, [1]*n, [0.]*n, [1.]*n, [None]*n
+        if size is None or self._proba is None: return self._segment_many(imgs, scales) + (scales, found)   # a colour threshold has no scale
+        def attempt(idx, sc, keep):   # pictures `idx` at scales `sc`; keep(i, scale, cells) says whether that is their answer
+            m_, t_, ms_ = self._segment_many([imgs[i] for i in idx], sc)
+            for j, i in enumerate(idx):
+                f = self.find_cells(m_[j])
+                if keep(i, sc[j], f): masks[i], tiles[i], scales[i], found[i], ms[i] = m_[j], t_[j], sc[j], f, ms[i] + ms_[j]
+                else: ms[i] += ms_[j] + f[3]   # a try: part of choosing the scale
+        big = [i for i in range(n) if max(imgs[i].shape[:2]) > self.max_whole]   # cells too large for the tiles show whole here
+        attempt(big, [self.max_whole/max(imgs[i].shape[:2]) for i in big],
+                lambda i, s, f: median_diameter(f[1])*s*size/self.max_whole >= self.scale_target)
+        want = {}
+        def settled(i, s, f):   # scale 1 is the answer when its cells are large enough at the network input
+            want[i] = auto_seg_scale(median_diameter(f[1]), max(imgs[i].shape[:2]), size, self.tile, self.max_whole, self.scale_target)
+            return want[i] == 1
+        rest = [i for i in range(n) if masks[i] is None]
+        attempt(rest, [1.]*len(rest), settled)
+        again = [i for i in rest if masks[i] is None]
+        attempt(again, [want[i] for i in again], lambda i, s, f: True)
         return masks, tiles, ms, scales, found
 
     def _segment_many(self, imgs:list, scales:list)->tuple:
