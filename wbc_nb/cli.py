@@ -172,6 +172,7 @@ def wbc_train_seg(out:str=None, # folder to write segmenter.safetensors + segmen
                   precision:str='auto', # auto (bf16 on a CPU with AMX, fp16 on a GPU), fp32, bf16 or fp16
                   ema:float=None, # weight averaging: decay per step of `WeightEMA` (default: the profile's; 0: off)
                   mosaic:float=None, # share of training pictures made into mosaics of smaller cells (default: the profile's; 0: off)
+                  color:float=None, # strength of the colour augmentation (brightness, contrast, hue, saturation; default: the profile's; 0: off)
                   seed:int=42, # seed for a reproducible run
                   overwrite:bool=False, # replace a segmenter already in --out
                   json:bool=False, # print the test summary as JSON
@@ -184,9 +185,10 @@ def wbc_train_seg(out:str=None, # folder to write segmenter.safetensors + segmen
         _check_precision(precision)
         if ema is not None and not 0 <= ema < 1: raise UsageError(f"--ema must be in [0, 1), got {ema}")
         if mosaic is not None and not 0 <= mosaic <= 1: raise UsageError(f"--mosaic must be in [0, 1], got {mosaic}")
+        if color is not None and not 0 <= color <= 1: raise UsageError(f"--color must be in [0, 1], got {color}")
         with redirect_stdout(sys.stderr) if json else nullcontext():   # fastai's early-stopping line must not break the JSON
             path, summary, meta = train_seg(out, data, overwrite, arch=arch, epochs=epochs, folds=folds, jobs=jobs, size=size,
-                                            profile=profile, device=device, precision=precision, ema=ema, mosaic=mosaic, seed=seed,
+                                            profile=profile, device=device, precision=precision, ema=ema, mosaic=mosaic, color=color, seed=seed,
                                             progress=not json)
     if json: print(_json.dumps(summary, indent=1)); return
     print(f"saved {path}/segmenter.safetensors + segmenter.json ({meta['training']['total_seconds']:.0f} s training)")

@@ -102,14 +102,14 @@ def seg_learner(dls, # DataLoaders from `wbc_nb.preprocess.seg_dls`
 
 # %% ../nbs/06_unet.ipynb #a7804d07
 SEG_PROFILES = {
-    'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}, tta=1, ema=None, mosaic=0.1),
-    'full': dict(arch='light', size=224, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}, tta=2, ema=None, mosaic=0.1),
+    'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}, tta=1, ema=None, mosaic=0.1, color=0.3),
+    'full': dict(arch='light', size=224, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}, tta=2, ema=None, mosaic=0.1, color=0.3),
 }
 
 def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
     "Train one learner on in-memory arrays; returns (learn, record)."
     if seed is not None: set_seed(seed, reproducible=True)
-    dls = seg_dls(imgs, msks, valid_idx, bs=cfg['bs'], aug=seg_augs(stain=cfg['stain'], seed=seed), device=device,
+    dls = seg_dls(imgs, msks, valid_idx, bs=cfg['bs'], aug=seg_augs(color=cfg.get('color', 0.15), stain=cfg['stain'], seed=seed), device=device,
                   repeat=cfg.get('rep_idx'), mosaic=dict(p=cfg['mosaic'], seed=seed) if cfg.get('mosaic') else None)
     learn = seg_learner(dls, cfg['arch'], size=cfg['size'], loss=cfg['loss'], patience=cfg['patience'], cbs=cbs,
                         precision=cfg.get('precision', 'auto'), ema=cfg.get('ema'))
@@ -192,11 +192,12 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
                     final:bool=True, # train the final model (False: cross-validation only; the learner returned is None)
                     ema:float|None=None, # weight-averaging decay, see `WeightEMA` (profile default; 0: off)
                     mosaic:float|None=None, # share of training items made into mosaics, see `wbc_nb.preprocess.Mosaic` (profile default; 0: off)
+                    color:float|None=None, # strength of the colour augmentation, see `seg_augs` (profile default; 0: off)
                    )->tuple:
     "Train a segmenter on the train rows of `df`: (fastai `Learner`, meta dict with config, CV and training record)."
     if profile not in SEG_PROFILES: raise ValueError(f"unknown profile {profile!r}; use one of {list(SEG_PROFILES)}")
     from wbc_nb.splits import split_kfold
-    given = dict(arch=arch, epochs=epochs, size=size, bs=bs, lr=lr, patience=patience, repeat=repeat, ema=ema, mosaic=mosaic)
+    given = dict(arch=arch, epochs=epochs, size=size, bs=bs, lr=lr, patience=patience, repeat=repeat, ema=ema, mosaic=mosaic, color=color)
     cfg = {**SEG_PROFILES[profile], **{k: v for k, v in given.items() if v is not None}}
     cfg.update(loss=loss, prep=prep, clip=clip, tile=tile, stain=stain, find_lr=find_lr, profile=profile, precision=precision)
     dev = seg_device(device)
