@@ -11,6 +11,11 @@ pi is the fold model's training prior and rho = pi^0.5 (normalised) the part of 
 frequency^-0.5, leaves in the probabilities; both follow exactly from each run's stored `prob` / `balanced` pair.
 With pi_P = pi the call is the balanced call. Probabilities (ECE, patient AUC) are unchanged.
 
+The diagnosis prior (session 12) mixes, instead, the class shares of the training folds' APL and AML patients by the
+patient's APL score s (the mean of its cells' out-of-fold APL-head outputs; no labels):
+pi_P = s pi_APL + (1 - s) pi_AML, call_i = argmax_c balanced_i(c) pi_P(c) / pi(c). A row with the true diagnosis
+as s shows what a perfect patient score would give.
+
     .venv/bin/python bench/patient_prior.py s10_base_f7 s10_base_f42 [--alpha 20,0,5,50]   # bench/cls_cv.py runs
 
 The cells' patients come from the DeepAPL loader in the order `cv_experiment` used (the crop cache's `ok` rows).
@@ -45,6 +50,17 @@ def adapt(prob, bal, groups, alpha=20., tol=1e-6, steps=200):
         out[m] = s/s.sum(1, keepdims=True); priors[g] = piP
     return out, priors
 
+def diagnosis_prior(bal, y, cl, fold, dx, s):
+    "Calls with each cell's prior mixed from the training folds' APL and AML class shares by its patient's APL score `s`."
+    yi = np.array([cl.index(v) for v in y]); C = len(cl); out = np.zeros_like(bal, dtype=np.float64)
+    share = lambda m: (np.bincount(yi[m], minlength=C) + 0.5)/(m.sum() + 0.5*C)
+    for k in np.unique(fold):
+        te, tr = fold == k, fold != k
+        pi, pa, pm = share(tr), share(tr & (dx == 'APL')), share(tr & (dx != 'APL'))
+        q = bal[te]*(s[te, None]*pa + (1 - s[te, None])*pm)/pi
+        out[te] = q/q.sum(1, keepdims=True)
+    return out
+
 def prior_check(name, est, pats, dx, y, cl, alpha)->str:
     "How well each patient's estimated promyelocyte share follows its true share (the first alpha)."
     k = cl.index('promyelocyte'); ps = sorted(est)
@@ -72,6 +88,10 @@ def main():
                 S[f], pri = adapt(d['prob'][f], d['balanced'][f], pats[f], al)
                 if j == 0: est.update(pri)
             rows.append((f'patient prior, alpha {al:g}', S))
+        apl = {p: d['aux'][pats == p].mean() for p in np.unique(pats)}   # the APL head's patient score, out of fold
+        s = np.array([apl[p] for p in pats]); bal = d['balanced'].astype(np.float64)
+        rows += [('diagnosis prior (APL head score)', diagnosis_prior(bal, y, cl, d['fold'], dx, s)),
+                 ('diagnosis prior (true diagnosis; information)', diagnosis_prior(bal, y, cl, d['fold'], dx, (dx == 'APL').astype(float)))]
         notes.append(prior_check(name, est, pats, dx, y, cl, float(a.alpha.split(',')[0])))
         for what, P in rows:
             m = cell_metrics(y, P, cl)
