@@ -103,7 +103,7 @@ def seg_learner(dls, # DataLoaders from `wbc_nb.preprocess.seg_dls`
 # %% ../nbs/06_unet.ipynb #a7804d07
 SEG_PROFILES = {
     'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}, tta=1, ema=None, mosaic=0.1, color=0.3),
-    'full': dict(arch='light', size=224, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}, tta=2, ema=None, mosaic=0.1, color=0.3),
+    'full': dict(arch='light', size=224, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}, tta=2, ema=None, mosaic=0.1, color=0.15),
 }
 
 def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
