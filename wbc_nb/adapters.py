@@ -13,7 +13,8 @@ from .baseline import otsu_segment
 from .morphology import crop_instances
 
 # %% auto #0
-__all__ = ['APL_CAVEAT', 'OtsuSegmenter', 'seg_name', 'CropClassifier', 'ProbaClassifier', 'as_classifier']
+__all__ = ['APL_CAVEAT', 'RBC_REF', 'OtsuSegmenter', 'seg_name', 'rbc_diameter', 'CropClassifier', 'ProbaClassifier',
+           'as_classifier']
 
 # %% ../nbs/09c_adapters.ipynb #c3906448
 class OtsuSegmenter:
@@ -67,21 +68,45 @@ def _field_pool(calls:list)->dict|None:
     m = pd.DataFrame(ps).mean()
     return dict(label=str(m.idxmax()), prob=float(m.max()), probs={k: float(v) for k, v in m.items()})
 
+RBC_REF = 75.   # red-cell diameter (px) of DeepAPL's 360 px pictures by `rbc_diameter` (median of 200; 10-90%: 67-88)
+
+def rbc_diameter(img:np.ndarray, # RGB picture
+                 wbc:np.ndarray|None=None, # white-cell mask or instances (>0: white cell), left out with a 2 px margin
+                )->float:
+    "Red-cell diameter (px): the picture's pixels darker than the plasma (Otsu's lower class), holes filled, outside the white cells; 2 x the 90th percentile of their distance to the plasma / 0.684 (a disc's); NaN without any."
+    g = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    out = np.zeros(g.shape, bool) if wbc is None else cv2.dilate((np.asarray(wbc) > 0).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if out.all(): return float('nan')
+    t, _ = cv2.threshold(g[~out].reshape(-1, 1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    ff = np.pad((g <= t).astype(np.uint8), 1)   # the plasma reachable from the border; the rest (pale centres too) is red cell
+    cv2.floodFill(ff, np.zeros((ff.shape[0] + 2, ff.shape[1] + 2), np.uint8), (0, 0), 2)
+    fg = (ff[1:-1, 1:-1] != 2) & ~out
+    if not fg.any(): return float('nan')
+    d = cv2.distanceTransform(fg.astype(np.uint8), cv2.DIST_L2, 5)
+    return float(2*np.percentile(d[fg], 90)/0.684)
+
 class CropClassifier:
-    "A `wbc_nb.classifier.Classifier` in the pipeline: each cell cut as the centre of a `ref_side` px single-cell picture."
+    "A `wbc_nb.classifier.Classifier` in the pipeline: each cell cut as the centre of a `ref_side` px single-cell picture, scaled by the red cells."
     def __init__(self, clf, # a `wbc_nb.classifier.Classifier` (`classes`, `meta`, `crops`, `predict_crops`)
                  ref_side:int=360, # side of the single-cell pictures it was trained on (DeepAPL: about 360 px)
+                 ref_rbc:float|None=None, # red-cell diameter in those pictures (px; DeepAPL: `RBC_REF`) to scale the window by the red cells; None: always `ref_side`
+                 tolerance:tuple=(0.8, 1.4), # scales in this range of the training pictures' are taken as theirs (clumped red cells read large)
                 ):
-        self.clf, self.ref_side = clf, int(ref_side)
+        self.clf, self.ref_side, self.ref_rbc, self.tolerance = clf, int(ref_side), ref_rbc, tuple(tolerance)
         meta = getattr(clf, 'meta', {}) or {}
         self.kind = 'field' if meta.get('task') == 'taleqani' else 'cells'
         self.classes = [str(c) for c in clf.classes]
         self.name = f"{meta.get('task', type(clf).__name__)}:{len(self.classes)} classes"
         self.pm = meta.get('patient_model')
 
-    def _sub(self, img, inst, r):
-        "A `ref_side` window centred on cell `r` (replicated at the picture's border) and the cell's mask in it."
-        L, (H, W) = self.ref_side, inst.shape
+    def window(self, img, inst)->int:
+        "Side of the window cut around each cell of a picture: `ref_side`, times the picture's scale (its red cells against `ref_rbc`) where that is beyond `tolerance`."
+        f = rbc_diameter(img, inst)/self.ref_rbc if self.ref_rbc else np.nan
+        return self.ref_side if not np.isfinite(f) or self.tolerance[0] <= f <= self.tolerance[1] else max(8, int(round(self.ref_side*f)))
+
+    def _sub(self, img, inst, r, L):
+        "An `L` px window centred on cell `r` (replicated at the picture's border) and the cell's mask in it."
+        H, W = inst.shape
         y0, x0 = int(round(r.cy + 0.5 - L/2)), int(round(r.cx + 0.5 - L/2))
         ys, xs = slice(max(y0, 0), min(y0 + L, H)), slice(max(x0, 0), min(x0 + L, W))
         pads = (ys.start - y0, y0 + L - ys.stop, xs.start - x0, x0 + L - xs.stop)
@@ -94,9 +119,9 @@ class CropClassifier:
     def cells(self, img, inst, table)->tuple:
         "(class probabilities N x K, {'apl_head': N} when the classifier has an APL head) of the cells of `table`."
         if self.kind == 'field' or not len(table): return np.zeros((len(table), len(self.classes)), np.float32), {}
-        raw = getattr(self.clf, 'mode', 'raw') == 'raw'  # raw crops: the window is already centred on the cell
+        raw, L = getattr(self.clf, 'mode', 'raw') == 'raw', self.window(img, inst)  # raw crops: the window is already centred on the cell
         X = np.concatenate([self.clf.crops([sub], seg=None if raw else (lambda _, m=m: m)) for sub, m in
-                            (self._sub(img, inst, r) for r in table.itertuples())])
+                            (self._sub(img, inst, r, L) for r in table.itertuples())])
         p, aux = self.clf.predict_crops(X)
         return np.asarray(p, np.float32), ({} if aux is None else {'apl_head': np.asarray(aux, np.float32)})
 
@@ -148,10 +173,11 @@ class ProbaClassifier:
 
 def as_classifier(clf, # a `wbc_nb.classifier.Classifier`, a `predict_proba` object, an adapter, or None
                   ref_side:int=360, # `CropClassifier`: side of the single-cell training pictures (px)
+                  ref_rbc:float|None=None, # `CropClassifier`: their red-cell diameter (px), to scale windows by the red cells; None: off
                   field_call=None, # `ProbaClassifier`: N x K probabilities -> (label, prob), instead of the object's own
                  ):
     "The pipeline's view of `clf`: a `CropClassifier`, a `ProbaClassifier` or None."
     if clf is None or isinstance(clf, (CropClassifier, ProbaClassifier)): return clf
-    if hasattr(clf, 'predict_crops') and hasattr(clf, 'crops'): return CropClassifier(clf, ref_side)
+    if hasattr(clf, 'predict_crops') and hasattr(clf, 'crops'): return CropClassifier(clf, ref_side, ref_rbc)
     if hasattr(clf, 'predict_proba') and hasattr(clf, 'classes'): return ProbaClassifier(clf, field_call)
     raise TypeError(f"{clf!r} is not a cell classifier: it needs classes and predict_proba(crops), or predict_crops and crops")

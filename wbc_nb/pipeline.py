@@ -201,6 +201,7 @@ class WBCPipeline:
                  min_side:int=16, # smallest picture side accepted (px)
                  field_call=None, # for a `predict_proba` classifier: N x K cell probabilities -> (label, prob); default: its own
                  ref_side:int=360, # for a `wbc_nb.classifier.Classifier`: side of its single-cell training pictures (px)
+                 ref_rbc:float|None=None, # and their red-cell diameter (px; DeepAPL: `RBC_REF`): cell windows scaled by each picture's red cells; None: off
                  seg_scale:float|str='auto', # pictures are resized by this before segmenting (masks come back at full size): >1 for fields whose cells are smaller than the U-Net's training cells; 'auto': chosen per picture (`auto_seg_scale`)
                  scale_target:float=32., # with seg_scale='auto': cell diameter wanted at the segmenter's input (px)
                  **inst_kw, # passed to `field_instances` (ksize, min_size, declump, markers, ratio, ...)
@@ -209,7 +210,7 @@ class WBCPipeline:
         self.seg_scale, self.scale_target = check_seg_scale(seg_scale), scale_target
         self.segmenter = OtsuSegmenter() if segmenter is None else segmenter
         self.baseline = segmenter is None
-        self.classifier = as_classifier(classifier, ref_side, field_call)
+        self.classifier = as_classifier(classifier, ref_side, field_call=field_call, ref_rbc=ref_rbc)
         self.tile, self.overlap, self.max_whole, self.bs, self.min_side, self.inst_kw = tile, overlap, max_whole, bs, min_side, inst_kw
         self._proba, self._mask = _proba_fn(self.segmenter), _mask_fn(self.segmenter)
         c = self.classifier
