@@ -32,6 +32,7 @@ def test_eval_seg_synthetic_json(tmp_path):
     ('wbc_eval_cls', '--model', '/no/such/model'),
     ('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--cls-tta', '3'),
     ('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--seg-tta', '2'),   # no --model: Otsu has no views
+    ('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--rbc-window'),     # nor a cell classifier
     ('wbc_predict', '/tmp', '--out', '/tmp/never_written', '--seg-scale', '0'),
 ])
 def test_bad_arguments_one_line(args):
@@ -94,11 +95,12 @@ def test_predict_views_flags_reach_the_models(tmp_path):
     src = tmp_path/'in'; src.mkdir()
     cv2.imwrite(str(src/'f0.png'), synth_field(96, 96, n_cells=2, seed=0)[0][..., ::-1])
     views = {}
-    for name, extra in (('own', ()), ('set', ('--seg-tta', '2', '--cls-tta', '1')), ('fixed', ('--seg-scale', '1'))):
+    for name, extra in (('own', ()), ('set', ('--seg-tta', '2', '--cls-tta', '1')), ('fixed', ('--seg-scale', '1')), ('rbc', ('--rbc-window',))):
         r = run('wbc_predict', str(src), '--out', str(tmp_path/name), '--model', str(m), '--json', *extra)
         assert r.returncode == 0, r.stderr
         s = json.loads((tmp_path/name/'summary.json').read_text())
         p = s['pipeline']
-        views[name] = (p['segmenter_views'], p['classifier_views'], p['seg_scale'])
+        views[name] = (p['segmenter_views'], p['classifier_views'], p['seg_scale'], p['ref_rbc'])
         assert all(1 <= i['seg_scale'] <= 10 for i in s['images']), s['images']   # each picture says the scale it was segmented at
-    assert views == {'own': (1, 8, 'auto'), 'set': (2, 1, 'auto'), 'fixed': (1, 8, 1.0)}, views
+    from wbc_nb.adapters import RBC_REF   # --rbc-window: cell crops scaled by the red cells (off by default)
+    assert views == {'own': (1, 8, 'auto', None), 'set': (2, 1, 'auto', None), 'fixed': (1, 8, 1.0, None), 'rbc': (1, 8, 'auto', RBC_REF)}, views

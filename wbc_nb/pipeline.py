@@ -222,7 +222,8 @@ class WBCPipeline:
         return dict(segmenter=seg_name(self.segmenter), baseline=self.baseline, classifier=None if c is None else c.name,
                     classifier_kind=None if c is None else c.kind, classes=None if c is None else c.classes,
                     segmenter_views=getattr(self.segmenter, 'tta', None), classifier_views=getattr(getattr(c, 'clf', None), 'tta', None),
-                    seg_scale=self.seg_scale, tile=self.tile, overlap=self.overlap, max_whole=self.max_whole)
+                    seg_scale=self.seg_scale, tile=self.tile, overlap=self.overlap, max_whole=self.max_whole,
+                    ref_rbc=getattr(c, 'ref_rbc', None))
 
     def __repr__(self): return f"WBCPipeline({', '.join(f'{k}={v!r}' for k, v in self.describe().items() if v is not None)})"
 

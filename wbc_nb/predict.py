@@ -16,7 +16,7 @@ import cv2
 from fastcore.script import call_parse
 from .core import write_mask, ImageReadError
 from .pipeline import WBCPipeline, PipelineResult, find_images, unique_names, find_models, check_seg_scale
-from .adapters import APL_CAVEAT
+from .adapters import APL_CAVEAT, RBC_REF
 
 # %% auto #0
 __all__ = ['OutputExistsError', 'image_files', 'check_outputs', 'write_image_files', 'summarize_run', 'write_tables',
@@ -229,6 +229,7 @@ def wbc_predict(*inputs:str, # picture files and/or folders (searched recursivel
                 seg_tta:int=None, # dihedral views the U-Net averages: 1, 2, 4 or 8 (default: the model's)
                 cls_tta:int=None, # dihedral views the cell classifier averages: 1 is fastest (default: the model's, 8 for cell models)
                 seg_scale:str='auto', # auto: a scale per picture, from the cells found at scale 1; or a number (0.1-10) to resize every picture by before segmenting
+                rbc_window:bool=False, # scale each cell's crop by the picture's red cells: for microscopes whose magnification differs from CellaVision's
                ):
     "Segment, find and classify the cells of pictures; write masks, overlays, cells.csv and summary.json."
     from wbc_nb.cli import cli_errors, UsageError, _check_tta
@@ -236,8 +237,8 @@ def wbc_predict(*inputs:str, # picture files and/or folders (searched recursivel
         if not inputs: raise UsageError("give at least one picture or folder")
         if out is None: raise UsageError("--out DIR is required (the folder to write results into)")
         _check_tta(seg_tta, '--seg-tta'); _check_tta(cls_tta, '--cls-tta'); seg_scale = check_seg_scale(seg_scale, '--seg-scale')   # before any picture is looked for
-        if model is None and (seg_tta or cls_tta): raise UsageError("--seg-tta and --cls-tta need --model (the Otsu baseline has no networks)")
-        views = {k: v for k, v in dict(seg_tta=seg_tta, cls_tta=cls_tta).items() if v}
+        if model is None and (seg_tta or cls_tta or rbc_window): raise UsageError("--seg-tta, --cls-tta and --rbc-window need --model (the Otsu baseline has no networks)")
+        views = {k: v for k, v in dict(seg_tta=seg_tta, cls_tta=cls_tta, ref_rbc=RBC_REF if rbc_window else None).items() if v}
         said = []
         def show(o):
             if model is None and not json and not said:
