@@ -10,38 +10,45 @@
     (80 px at 2x), pictures with exactly one cell.
 To compare with another version of the package, run it with that version first on PYTHONPATH (e.g. a `git worktree`).
 """
-import os, sys, numpy as np, cv2, warnings, wbc_nb; warnings.filterwarnings('ignore')
+import os, sys, warnings
 from pathlib import Path
-from wbc_nb.data import load_segmentation_wbc, load_taleqani, load_deepapl
-from wbc_nb.splits import split_train_test
-from wbc_nb.unet import load_segmenter
-from wbc_nb.pipeline import WBCPipeline
-from wbc_nb.core import read_image
-print('package', wbc_nb.__file__)
-D = os.environ.get('WBC_NB_DATA', str(Path(__file__).resolve().parent.parent.parent/'shared'/'data'))
-def dice(a, b): return 2*(a & b).sum()/max(a.sum() + b.sum(), 1)
-df = split_train_test(load_segmentation_wbc(D)); df = df[(df.split == 'test') & (df.dataset == 2)]
-d2 = [(read_image(r.image), np.select([(g := cv2.imread(r.mask, 0)) < 64, g < 192], [0, 1], 2).astype(np.uint8)) for r in df.itertuples()]
-tq = split_train_test(load_taleqani(D), test_size=0.8, seed=0); tq = tq[(tq.split == 'train') & (tq.label != 'pro')].reset_index(drop=True)
-fields = [read_image(p) for p in tq.path]
-mont = [np.vstack([np.hstack(fields[k*9 + 3*r: k*9 + 3*r + 3]) for r in range(3)]) for k in range(len(fields)//9)]
-ap = load_deepapl(D).sample(200, random_state=0).head(40)
-crops = []
-for p in ap.path:
-    try: crops.append(read_image(p))
-    except Exception: pass
-for model in sys.argv[1:]:
-    pipe = WBCPipeline(load_segmenter(model), seg_scale='auto')
-    for k in (2, 3):
-        imgs = [cv2.resize(i, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC) for i, _ in d2]
-        gts = [cv2.resize(g, None, fx=k, fy=k, interpolation=cv2.INTER_NEAREST) for _, g in d2]
-        masks, tiles, ms, scales, found = pipe.segment_many(imgs)
-        print(f"{model} (a) D2 x{k} ({len(imgs)}): nucleus {np.mean([dice(m == 2, g == 2) for m, g in zip(masks, gts)]):.4f} cell {np.mean([dice(m > 0, g > 0) for m, g in zip(masks, gts)]):.4f}; scales {sorted(set(float(round(s, 2)) for s in scales))}; median ms {np.median(ms):.0f}")
-    singles = pipe.run(fields[:len(mont)*9]); multi = pipe.run(mont)
-    n1 = sum(len(r.cells) for r in singles); n9 = sum(len(r.cells) for r in multi)
-    print(f"{model} (b) {len(mont)} montages of 9 fields: {n9} cells (the same fields one by one: {n1}; ratio {n9/n1:.3f}); montage scales {[round(r.seg_scale, 2) for r in multi]}")
-    imgs = [cv2.resize(i, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) for i in crops]
-    res = pipe.run(imgs)
-    ok = sum(1 for r, im in zip(res, imgs) if len(r.cells) >= 1 and np.hypot(*(np.array(im.shape[:2])/2 - r.cells[['cy', 'cx']].to_numpy(float)).T).min() <= 80)
-    one = sum(1 for r in res if len(r.cells) == 1)
-    print(f"{model} (c) DeepAPL x2 ({len(imgs)}): a cell within 40 px (80 at 2x) of the centre on {ok}; exactly one cell on {one}; scales {sorted(set(float(round(r.seg_scale, 2)) for r in res))}")
+import numpy as np, cv2
+warnings.filterwarnings('ignore')
+
+def main(models):
+    import wbc_nb
+    from wbc_nb.data import load_segmentation_wbc, load_taleqani, load_deepapl
+    from wbc_nb.splits import split_train_test
+    from wbc_nb.unet import load_segmenter
+    from wbc_nb.pipeline import WBCPipeline
+    from wbc_nb.core import read_image, read_mask
+    from wbc_nb.metrics import seg_scores
+    print('package', wbc_nb.__file__)
+    D = os.environ.get('WBC_NB_DATA', str(Path(__file__).resolve().parent.parent.parent/'shared'/'data'))
+    df = split_train_test(load_segmentation_wbc(D)); df = df[(df.split == 'test') & (df.dataset == 2)]
+    d2 = [(read_image(r.image), read_mask(r.mask)) for r in df.itertuples()]
+    tq = split_train_test(load_taleqani(D), test_size=0.8, seed=0); tq = tq[(tq.split == 'train') & (tq.label != 'pro')].reset_index(drop=True)
+    fields = [read_image(p) for p in tq.path]
+    mont = [np.vstack([np.hstack(fields[k*9 + 3*r: k*9 + 3*r + 3]) for r in range(3)]) for k in range(len(fields)//9)]
+    crops = []
+    for p in load_deepapl(D).sample(200, random_state=0).head(40).path:
+        try: crops.append(read_image(p))
+        except Exception: pass
+    for model in models:
+        pipe = WBCPipeline(load_segmenter(model), seg_scale='auto')
+        for k in (2, 3):
+            imgs = [cv2.resize(i, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC) for i, _ in d2]
+            gts = [cv2.resize(g, None, fx=k, fy=k, interpolation=cv2.INTER_NEAREST) for _, g in d2]
+            masks, tiles, ms, scales, found = pipe.segment_many(imgs)
+            sc = [seg_scores(m, g) for m, g in zip(masks, gts)]
+            print(f"{model} (a) D2 x{k} ({len(imgs)}): nucleus {np.mean([s['nucleus_dice'] for s in sc]):.4f} cell {np.mean([s['cell_dice'] for s in sc]):.4f}; scales {sorted(set(float(round(s, 2)) for s in scales))}; median ms {np.median(ms):.0f}")
+        singles = pipe.run(fields[:len(mont)*9]); multi = pipe.run(mont)
+        n1 = sum(len(r.cells) for r in singles); n9 = sum(len(r.cells) for r in multi)
+        print(f"{model} (b) {len(mont)} montages of 9 fields: {n9} cells (the same fields one by one: {n1}; ratio {n9/n1:.3f}); montage scales {[round(r.seg_scale, 2) for r in multi]}")
+        imgs = [cv2.resize(i, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC) for i in crops]
+        res = pipe.run(imgs)
+        ok = sum(1 for r, im in zip(res, imgs) if len(r.cells) >= 1 and np.hypot(*(np.array(im.shape[:2])/2 - r.cells[['cy', 'cx']].to_numpy(float)).T).min() <= 80)
+        one = sum(1 for r in res if len(r.cells) == 1)
+        print(f"{model} (c) DeepAPL x2 ({len(imgs)}): a cell within 40 px (80 at 2x) of the centre on {ok}; exactly one cell on {one}; scales {sorted(set(float(round(r.seg_scale, 2)) for r in res))}")
+
+if __name__ == '__main__': main(sys.argv[1:])

@@ -109,7 +109,7 @@ SEG_PROFILES = {
 def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
     "Train one learner on in-memory arrays; returns (learn, record)."
     if seed is not None: set_seed(seed, reproducible=True)
-    dls = seg_dls(imgs, msks, valid_idx, bs=cfg['bs'], aug=seg_augs(color=cfg.get('color', 0.15), stain=cfg['stain'], seed=seed), device=device,
+    dls = seg_dls(imgs, msks, valid_idx, bs=cfg['bs'], aug=seg_augs(color=cfg['color'], stain=cfg['stain'], seed=seed), device=device,
                   repeat=cfg.get('rep_idx'), mosaic=dict(p=cfg['mosaic'], seed=seed) if cfg.get('mosaic') else None)
     learn = seg_learner(dls, cfg['arch'], size=cfg['size'], loss=cfg['loss'], patience=cfg['patience'], cbs=cbs,
                         precision=cfg.get('precision', 'auto'), ema=cfg.get('ema'))
