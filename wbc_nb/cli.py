@@ -173,6 +173,7 @@ def wbc_train_seg(out:str=None, # folder to write segmenter.safetensors + segmen
                   ema:float=None, # weight averaging: decay per step of `WeightEMA` (default: the profile's; 0: off)
                   mosaic:float=None, # share of training pictures made into mosaics of smaller cells (default: the profile's; 0: off)
                   color:float=None, # strength of the colour augmentation (brightness, contrast, hue, saturation; default: the profile's; 0: off)
+                  loss:str=None, # dice_ce, dice_ce_image, dice_ce_scored, dice or ce (default: the profile's)
                   seed:int=42, # seed for a reproducible run
                   overwrite:bool=False, # replace a segmenter already in --out
                   json:bool=False, # print the test summary as JSON
@@ -186,9 +187,12 @@ def wbc_train_seg(out:str=None, # folder to write segmenter.safetensors + segmen
         if ema is not None and not 0 <= ema < 1: raise UsageError(f"--ema must be in [0, 1), got {ema}")
         if mosaic is not None and not 0 <= mosaic <= 1: raise UsageError(f"--mosaic must be in [0, 1], got {mosaic}")
         if color is not None and not 0 <= color <= 1: raise UsageError(f"--color must be in [0, 1], got {color}")
+        from wbc_nb.seg_fit import SEG_LOSSES
+        if loss is not None and loss not in SEG_LOSSES: raise UsageError(f"unknown --loss {loss!r} (choose {', '.join(SEG_LOSSES)})")
         with redirect_stdout(sys.stderr) if json else nullcontext():   # fastai's early-stopping line must not break the JSON
             path, summary, meta = train_seg(out, data, overwrite, arch=arch, epochs=epochs, folds=folds, jobs=jobs, size=size,
-                                            profile=profile, device=device, precision=precision, ema=ema, mosaic=mosaic, color=color, seed=seed,
+                                            profile=profile, device=device, precision=precision, ema=ema, mosaic=mosaic, color=color, loss=loss,
+                                            seed=seed,
                                             progress=not json)
     if json: print(_json.dumps(summary, indent=1)); return
     print(f"saved {path}/segmenter.safetensors + segmenter.json ({meta['training']['total_seconds']:.0f} s training)")

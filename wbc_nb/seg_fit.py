@@ -15,14 +15,21 @@ __all__ = ['SEG_LOSSES', 'SegLoss', 'seg_loss', 'SegDice', 'seg_metrics', 'KeepB
 
 # %% ../nbs/05a_seg_fit.ipynb #37cb43da
 class SegLoss(Module):
-    "Weighted soft Dice (foreground classes) + cross-entropy for logits `N x C x H x W` and masks `N x H x W`."
-    def __init__(self, dice_w:float=1., ce_w:float=1., smooth:float=1.):
-        self.dice_w, self.ce_w, self.smooth = dice_w, ce_w, smooth
+    "Weighted soft Dice + cross-entropy for logits `N x C x H x W` and masks `N x H x W`."
+    def __init__(self, dice_w:float=1., ce_w:float=1., smooth:float=1.,
+                 per_image:bool=False, # Dice of each picture, then the mean (as the scores are taken); False: of the whole batch
+                 groups:tuple|None=None, # class sets whose union each Dice term scores, e.g. ((2,), (1, 2)); None: each foreground class
+                ):
+        self.dice_w, self.ce_w, self.smooth, self.per_image = dice_w, ce_w, smooth, per_image
+        self.groups = tuple(tuple(g) for g in groups) if groups else None
     def dice(self, out, targ):
         p = out.float().softmax(1)
         oh = F.one_hot(targ, out.shape[1]).permute(0, 3, 1, 2).float()
-        inter, union = (p*oh).sum((0, 2, 3)), p.sum((0, 2, 3)) + oh.sum((0, 2, 3))
-        return 1 - ((2*inter + self.smooth)/(union + self.smooth))[1:].mean()
+        if self.groups is None: p, oh = p[:, 1:], oh[:, 1:]
+        else: p, oh = (torch.stack([x[:, list(g)].sum(1) for g in self.groups], 1) for x in (p, oh))
+        dims = (2, 3) if self.per_image else (0, 2, 3)
+        inter, union = (p*oh).sum(dims), p.sum(dims) + oh.sum(dims)
+        return 1 - ((2*inter + self.smooth)/(union + self.smooth)).mean()
     def forward(self, out, targ):
         out, targ = out.as_subclass(torch.Tensor), targ.as_subclass(torch.Tensor).long()   # fastai tensor types off
         loss = self.ce_w*F.cross_entropy(out.float(), targ) if self.ce_w else 0.
@@ -30,12 +37,14 @@ class SegLoss(Module):
     def activation(self, x): return F.softmax(x, dim=1)
     def decodes(self, x): return x.argmax(dim=1)
 
-SEG_LOSSES = {'dice': (1., 0.), 'ce': (0., 1.), 'dice_ce': (1., 1.)}
+SEG_LOSSES = {'dice': dict(dice_w=1., ce_w=0.), 'ce': dict(dice_w=0., ce_w=1.), 'dice_ce': dict(dice_w=1., ce_w=1.),
+              'dice_ce_image': dict(dice_w=1., ce_w=1., per_image=True),
+              'dice_ce_scored': dict(dice_w=1., ce_w=1., per_image=True, groups=((2,), (1, 2)))}
 
 def seg_loss(name:str='dice_ce')->SegLoss:
-    "The loss called `name`: 'dice' (the paper's), 'ce' or 'dice_ce'."
+    "The loss called `name`, one of `SEG_LOSSES`: 'dice' (the paper's), 'ce', 'dice_ce', 'dice_ce_image', 'dice_ce_scored'."
     if name not in SEG_LOSSES: raise ValueError(f"unknown loss {name!r}; use one of {list(SEG_LOSSES)}")
-    return SegLoss(*SEG_LOSSES[name])
+    return SegLoss(**SEG_LOSSES[name])
 
 # %% ../nbs/05a_seg_fit.ipynb #cfcc28f5
 class SegDice(Metric):

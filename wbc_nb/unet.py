@@ -102,8 +102,8 @@ def seg_learner(dls, # DataLoaders from `wbc_nb.preprocess.seg_dls`
 
 # %% ../nbs/06_unet.ipynb #a7804d07
 SEG_PROFILES = {
-    'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}, tta=1, ema=None, mosaic=0.1, color=0.3),
-    'full': dict(arch='light', size=224, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}, tta=2, ema=None, mosaic=0.1, color=0.15),
+    'fast': dict(arch='light', size=160, epochs=40, bs=8, lr=3e-3, patience=None, repeat={2: 2}, tta=1, ema=None, mosaic=0.1, color=0.3, loss='dice_ce'),
+    'full': dict(arch='light', size=224, epochs=120, bs=8, lr=2e-3, patience=30, repeat={2: 2}, tta=2, ema=None, mosaic=0.1, color=0.15, loss='dice_ce'),
 }
 
 def _fit_one(imgs, msks, valid_idx, cfg, device, seed, progress, cbs=None):
@@ -176,7 +176,7 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
                     jobs:int=1, # processes for the CV folds; >1 trains folds (and the final fit) at once, e.g. on one GPU
                     bs:int|None=None, # batch size (profile default)
                     lr:float|None=None, # peak one-cycle learning rate (profile default)
-                    loss:str='dice_ce', # see `seg_loss`
+                    loss:str|None=None, # see `wbc_nb.seg_fit.SEG_LOSSES` (profile default)
                     prep:str='rgb', # preprocessing, see `wbc_nb.preprocess.preprocess`
                     clip:float=2.0, # CLAHE clip limit (prep='gray_clahe')
                     tile:int=8, # CLAHE tile grid (prep='gray_clahe')
@@ -197,9 +197,9 @@ def train_segmenter(df:pd.DataFrame, # segmentation rows (`image`, `mask`, `data
     "Train a segmenter on the train rows of `df`: (fastai `Learner`, meta dict with config, CV and training record)."
     if profile not in SEG_PROFILES: raise ValueError(f"unknown profile {profile!r}; use one of {list(SEG_PROFILES)}")
     from wbc_nb.splits import split_kfold
-    given = dict(arch=arch, epochs=epochs, size=size, bs=bs, lr=lr, patience=patience, repeat=repeat, ema=ema, mosaic=mosaic, color=color)
+    given = dict(arch=arch, epochs=epochs, size=size, bs=bs, lr=lr, patience=patience, repeat=repeat, ema=ema, mosaic=mosaic, color=color, loss=loss)
     cfg = {**SEG_PROFILES[profile], **{k: v for k, v in given.items() if v is not None}}
-    cfg.update(loss=loss, prep=prep, clip=clip, tile=tile, stain=stain, find_lr=find_lr, profile=profile, precision=precision)
+    cfg.update(prep=prep, clip=clip, tile=tile, stain=stain, find_lr=find_lr, profile=profile, precision=precision)
     dev = seg_device(device)
     amp_dtype(dev, precision)   # an impossible precision fails here, not in a fold process
     rows = (df[df['split'] == 'train'] if 'split' in df.columns else df).reset_index(drop=True)
