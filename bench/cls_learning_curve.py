@@ -43,9 +43,8 @@ def main():
         r = cv_experiment('deepapl', f'curve_{frac:g}', a.data, out=OUT, seed=a.seed, cache=f'{OUT}/crops_deepapl_96_raw.npz',
                           epochs=a.epochs, init=a.init, fit=fit, log=lambda s: None)
         c, p = r['cell'], r['patient']
-        head = next((v for k, v in p.items() if 'head' in k.lower()), {})
         print(f"frac {frac:g}: training patients per fold {used}; balanced accuracy {c['cell.balanced_accuracy']:.3f}, "
               f"3-class {c['cell.accuracy_3class']:.3f}, promyelocyte recall {c['cell.recall.promyelocyte']:.3f}, "
-              f"blast recall {c['cell.recall.blast']:.3f}; APL head AUC {head.get('auc', float('nan')):.3f}; {time.time() - t0:.0f} s", flush=True)
+              f"blast recall {c['cell.recall.blast']:.3f}; APL head AUC {p['cnn_apl_head']['auc']:.3f}; {time.time() - t0:.0f} s", flush=True)
 
 if __name__ == '__main__': main()
