@@ -17,9 +17,9 @@ import torch.nn.functional as F
 from fastai.vision.all import Learner, DataLoaders, Module, set_seed
 from fastai.data.load import DataLoader
 from sklearn.metrics import balanced_accuracy_score
-from .core import read_image, ImageReadError, FileProblemError, save_model, read_model_meta, load_state
+from .core import read_image, ImageReadError, FileProblemError, save_model, read_model_meta, load_state, TTA_VIEWS
 from .data import CLASSES, TALEQANI_LABELS
-from .preprocess import dihedral, TTA_VIEWS
+from .preprocess import dihedral
 from .precision import amp_dtype, autocast, use_precision, precision_name
 from .unet import light_encoder
 from .morphology import mask_instances

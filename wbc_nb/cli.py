@@ -11,7 +11,7 @@ from contextlib import contextmanager, redirect_stdout, nullcontext
 from pathlib import Path
 import pandas as pd
 from fastcore.script import call_parse
-from .core import data_root
+from .core import data_root, TTA_VIEWS, PRECISIONS
 from .data import dataset_summary, load_segmentation_wbc
 from .splits import split_train_test
 from .metrics import evaluate_segmenter, summary_table
@@ -24,14 +24,13 @@ __all__ = ['SEG_METHODS', 'UsageError', 'cli_errors', 'check_data', 'wbc_check_d
 class UsageError(ValueError):
     "A bad command-line argument, explained in one line."
 
+# both option lists come from `wbc_nb.core`, which imports no torch: a bad flag is refused in about a second
 def _check_precision(precision:str):
     "A `UsageError` for a `--precision` that `wbc_nb.precision` does not know."
-    from wbc_nb.precision import PRECISIONS   # imports fastai: only where a command needs torch anyway
     if precision not in PRECISIONS: raise UsageError(f"unknown --precision {precision!r} (choose from {', '.join(PRECISIONS)})")
 
 def _check_tta(tta:int|None, flag:str='--tta'):
     "A `UsageError` for a view count `flag` that is not 1, 2, 4 or 8 (None: the model's)."
-    from wbc_nb.preprocess import TTA_VIEWS
     if tta is not None and tta not in TTA_VIEWS: raise UsageError(f"{flag} must be 1, 2, 4 or 8, got {tta}")
 
 @contextmanager
@@ -104,9 +103,8 @@ def seg_predictor(method:str|None=None, # classical method, one of `SEG_METHODS`
         if method not in SEG_METHODS: raise UsageError(f"unknown --method {method!r} (choose from {', '.join(SEG_METHODS)})")
         from wbc_nb.baseline import otsu_segment
         return lambda img: otsu_segment(img, opening=opening)
+    _check_tta(tta); _check_precision(precision)
     from wbc_nb.unet import load_segmenter
-    _check_tta(tta)
-    _check_precision(precision)
     return load_segmenter(model, tta=tta, precision=precision).predict
 
 def eval_seg(method:str|None=None, model:str|Path|None=None, # see `seg_predictor`
@@ -224,10 +222,10 @@ def train_cls(task:str, # 'deepapl' (cells) or 'taleqani' (fields)
               **kwargs, # passed on to `wbc_nb.classifier.train_classifier` (or `wbc_nb.fields.train_fields`)
              ):
     "Train on every labelled row of `data` and save to `out`: (folder, `Classifier`)."
+    if task not in ('deepapl', 'taleqani'): raise UsageError(f"unknown --task {task!r} (choose deepapl or taleqani)")   # before torch is imported
     from wbc_nb.data import load_deepapl, load_taleqani
     from wbc_nb.classifier import train_classifier, save_classifier
     from wbc_nb.diagnosis import attach_patient_model
-    if task not in ('deepapl', 'taleqani'): raise UsageError(f"unknown --task {task!r} (choose deepapl or taleqani)")
     out = Path(out)
     if (out/'classifier.json').exists() and not overwrite: raise UsageError(f"{out} already holds a classifier (use --overwrite to replace it)")
     df = (load_deepapl if task == 'deepapl' else load_taleqani)(data)

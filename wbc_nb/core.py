@@ -13,9 +13,9 @@ import cv2
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # %% auto #0
-__all__ = ['DATA_ENV', 'IMAGE_EXTS', 'MASK_LEVELS', 'SEG_CLASSES', 'data_root', 'FileProblemError', 'ImageReadError',
-           'sha256_file', 'read_image', 'snap_mask', 'mask_to_levels', 'read_mask', 'write_mask', 'save_model',
-           'read_model_meta', 'load_state']
+__all__ = ['DATA_ENV', 'IMAGE_EXTS', 'MASK_LEVELS', 'SEG_CLASSES', 'TTA_VIEWS', 'PRECISIONS', 'data_root', 'FileProblemError',
+           'ImageReadError', 'sha256_file', 'read_image', 'snap_mask', 'mask_to_levels', 'read_mask', 'write_mask',
+           'save_model', 'read_model_meta', 'load_state']
 
 # %% ../nbs/00_core.ipynb #228baa49
 DATA_ENV = 'WBC_NB_DATA'
@@ -223,3 +223,7 @@ def load_state(build, # a function that builds the network from nothing (or the 
                   + '; '.join(f"{n} {len(l)}: {show(l)}" for n, l in [('missing', missing), ('unexpected', extra), ('wrong shape', bad)] if l) + ')')
     model.load_state_dict(sd)
     return model
+
+# %% ../nbs/00_core.ipynb #f4f39736
+TTA_VIEWS = (1, 2, 4, 8)   # test-time view counts: views 0..n-1 of `wbc_nb.preprocess.dihedral` form a group for these (none, width flip, both flips, all eight)
+PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')   # arithmetics of `wbc_nb.precision.amp_dtype`

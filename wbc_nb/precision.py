@@ -12,13 +12,12 @@ from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.callback.channelslast import ChannelsLast
 from fastai.torch_core import to_float
+from .core import PRECISIONS
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'cpu_has_amx', 'amp_dtype', 'autocast', 'precision_name', 'Autocast', 'use_precision']
+__all__ = ['cpu_has_amx', 'amp_dtype', 'autocast', 'precision_name', 'Autocast', 'use_precision']
 
 # %% ../nbs/00a_precision.ipynb #2e8fb2be
-PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
-
 def cpu_has_amx()->bool:
     "Whether this CPU has AMX tile units, where oneDNN runs bf16 convolutions fast."
     try: return bool(torch.cpu._is_amx_tile_supported())

@@ -16,8 +16,8 @@ import albumentations as A
 from .core import read_image, read_mask
 
 # %% auto #0
-__all__ = ['PREP_MODES', 'TTA_VIEWS', 'clahe_gray', 'preprocess', 'resize_pair', 'to_original', 'dihedral', 'seg_augs',
-           'AlbuSegTransform', 'mosaic_pair', 'Mosaic', 'seg_arrays', 'seg_dls']
+__all__ = ['PREP_MODES', 'clahe_gray', 'preprocess', 'resize_pair', 'to_original', 'dihedral', 'seg_augs', 'AlbuSegTransform',
+           'mosaic_pair', 'Mosaic', 'seg_arrays', 'seg_dls']
 
 # %% ../nbs/05_preprocess.ipynb #82b9d8b2
 PREP_MODES = ('rgb', 'gray_clahe')
@@ -63,8 +63,6 @@ def to_original(prob:np.ndarray, # per-class probabilities at model size, H' x W
     return out.reshape(h, w, -1) if out.ndim == 2 else out
 
 # %% ../nbs/05_preprocess.ipynb #274dd6cb
-TTA_VIEWS = (1, 2, 4, 8)   # test-time view counts: views 0..n-1 of `dihedral` form a group for these (none, width flip, both flips, all eight)
-
 def dihedral(x, # a torch tensor, ... x H x W (a batch N x C x H x W, say)
              k:int, # view 0-7: bit 0 flips the width, bit 1 the height, bit 2 swaps height and width
              inverse:bool=False, # undo view `k` instead

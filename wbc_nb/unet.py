@@ -20,8 +20,8 @@ from fastai.vision.all import (Learner, EarlyStoppingCallback, DynamicUnet, Conv
                                imagenet_stats, set_seed)
 from .seg_fit import seg_loss, seg_metrics, KeepBest, WeightEMA
 from .precision import use_precision, amp_dtype, autocast, precision_name
-from .core import SEG_CLASSES, FileProblemError, save_model, read_model_meta, load_state
-from .preprocess import preprocess, resize_pair, dihedral, TTA_VIEWS, to_original, seg_arrays, seg_dls, seg_augs
+from .core import SEG_CLASSES, FileProblemError, save_model, read_model_meta, load_state, TTA_VIEWS
+from .preprocess import preprocess, resize_pair, dihedral, to_original, seg_arrays, seg_dls, seg_augs
 from .morphology import open_mask
 from .metrics import evaluate_segmenter
 
