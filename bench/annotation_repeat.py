@@ -10,14 +10,16 @@ The second mask is moved by the same shift (each class's indicator bilinearly, c
 Dice (> 0). With `--model`, the model's prediction of each picture of a pair is scored against that picture's own mask
 and against its twin's (aligned), beside the split each picture is in (a train picture was seen in training).
 """
-import os, argparse, itertools, warnings
+import argparse, itertools, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
 import numpy as np, cv2
 
-DATA = os.environ.get('WBC_NB_DATA', str(Path(__file__).resolve().parent.parent.parent/'shared'/'data'))
+from wbc_nb.core import data_root
+from wbc_nb.metrics import binary_scores
+DATA = str(data_root(cwd=Path(__file__).resolve().parent))   # --data, else $WBC_NB_DATA, else ../shared/data
 
-def dice(p, t): s = p.sum() + t.sum(); return 1.0 if s == 0 else 2*(p & t).sum()/s
+def dice(p, t): return binary_scores(p, t)['dice']   # the project's metric: both empty -> 1.0
 
 def pad(a, side):
     out = np.zeros((side, side) + a.shape[2:], a.dtype); out[:a.shape[0], :a.shape[1]] = a; return out

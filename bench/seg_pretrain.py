@@ -15,12 +15,13 @@ segmentation_WBC pictures of the 70/30 split's train side only (its test picture
 `finetune` trains a segmenter exactly as `wbc_train_seg` does (same profile, seed and hold-out), except that every
 layer but the last 1x1 convolution starts from the pretrained weights.
 """
-import os, sys, json, time, argparse, warnings
+import sys, json, time, argparse, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 
-DATA = os.environ.get('WBC_NB_DATA', str(Path(__file__).resolve().parent.parent.parent/'shared'/'data'))
+from wbc_nb.core import data_root
+DATA = str(data_root(cwd=Path(__file__).resolve().parent))   # --data, else $WBC_NB_DATA, else ../shared/data
 
 def unlabelled_pictures(data:str, size:int)->tuple:
     "Every usable unlabelled picture, resized to size x size (uint8, N x size x size x 3), and counts per source."
